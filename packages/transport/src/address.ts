@@ -1,0 +1,78 @@
+/**
+ * Where a channel listens or connects:
+ *
+ * - `uds:///absolute/path.sock` a Unix domain socket (the default between local actors)
+ * - `tcp://host:port` TCP (`host` may be a name, an IPv4 address or `[ipv6]`)
+ * - `ws://host:port/path` WebSocket
+ *
+ * Port `0` asks the operating system for a free port when listening.
+ */
+export type Address =
+  | { kind: 'uds'; path: string }
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'ws'; host: string; port: number; path: string };
+
+/** Thrown by {@link parseAddress} for a string that is not one of the address forms. */
+export class AddressError extends TypeError {
+  override name = 'AddressError';
+}
+
+/** Parse an address string; throws `AddressError` saying what is wrong and what is expected. */
+export function parseAddress(text: string): Address {
+  if (typeof text !== 'string') throw new AddressError(`an address must be a string, got ${typeof text}`);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new AddressError(`"${text}" is not an address; expected uds:///path, tcp://host:port or ws://host:port/path`);
+  }
+  switch (url.protocol) {
+    case 'uds:': {
+      if (url.host) throw new AddressError(`"${text}": a uds address has no host; write uds:///absolute/path (three slashes)`);
+      let path = decodeURIComponent(url.pathname);
+      if (!path.startsWith('/') || path === '/') throw new AddressError(`"${text}": a uds address needs an absolute socket path`);
+      return { kind: 'uds', path };
+    }
+    case 'tcp:': {
+      let { host, port } = hostAndPort(text);
+      if (url.pathname && url.pathname !== '/') throw new AddressError(`"${text}": a tcp address has no path`);
+      return { kind: 'tcp', host, port };
+    }
+    case 'ws:': {
+      let { host, port } = hostAndPort(text);
+      return { kind: 'ws', host, port, path: url.pathname || '/' };
+    }
+    default:
+      throw new AddressError(`"${text}": unknown scheme "${url.protocol}"; expected uds:, tcp: or ws:`);
+  }
+}
+
+/** The string form of an address, the inverse of {@link parseAddress}. */
+export function formatAddress(address: Address): string {
+  switch (address.kind) {
+    case 'uds':
+      return `uds://${encodeURI(address.path)}`;
+    case 'tcp':
+      return `tcp://${formatHost(address.host)}:${address.port}`;
+    case 'ws':
+      return `ws://${formatHost(address.host)}:${address.port}${address.path}`;
+  }
+}
+
+/** Accepts either form and returns the parsed one. */
+export function toAddress(address: Address | string): Address {
+  return typeof address === 'string' ? parseAddress(address) : address;
+}
+
+/** Host and port read from the text itself: URL drops a port equal to the scheme default (ws: 80). */
+function hostAndPort(text: string): { host: string; port: number } {
+  let match = /^[a-z]+:\/\/(\[[^\]]+\]|[^/:?#@]+):(\d+)(?=[/?#]|$)/i.exec(text);
+  if (!match) throw new AddressError(`"${text}": expected host:port after the scheme`);
+  let port = Number(match[2]);
+  if (port > 65535) throw new AddressError(`"${text}": port ${port} is out of range`);
+  return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

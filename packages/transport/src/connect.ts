@@ -1,0 +1,52 @@
+import { ensure, resource, type Operation } from 'effection';
+import type { MessagePort } from 'node:worker_threads';
+import { toAddress, type Address } from './address.ts';
+import { createChannel, type Channel, type ChannelOptions } from './channel.ts';
+import { wsMaxPayload } from './listen.ts';
+import { connectTcp, connectUds } from './net-carrier.ts';
+import { portWire } from './port-wire.ts';
+import type { Wire } from './wire.ts';
+import { connectWs } from './ws-carrier.ts';
+
+/**
+ * Connect to an address for as long as the current scope lasts; the channel is closed when the
+ * scope ends. A refused or unreachable address is a `TransportError` naming it.
+ *
+ * @example
+ * ```ts
+ * let channel = yield* connect('tcp://127.0.0.1:7000');
+ * yield* channel.send({ hello: 'world' });
+ * let reply = yield* (yield* channel.messages).next();
+ * ```
+ */
+export function connect(address: Address | string, options: ChannelOptions = {}): Operation<Channel> {
+  return useChannel(function* () {
+    let target = toAddress(address);
+    switch (target.kind) {
+      case 'uds':
+        return yield* connectUds(target.path);
+      case 'tcp':
+        return yield* connectTcp(target.host, target.port);
+      case 'ws':
+        return yield* connectWs(target.host, target.port, target.path, wsMaxPayload(options));
+    }
+  }, options);
+}
+
+/**
+ * A channel over one end of a `MessageChannel` (between threads) for as long as the current
+ * scope lasts. Closing it closes the port, which the other end sees as the end of its messages.
+ */
+export function usePortChannel(port: MessagePort, options: ChannelOptions = {}): Operation<Channel> {
+  return useChannel(function* () {
+    return portWire(port);
+  }, options);
+}
+
+function useChannel(open: () => Operation<Wire>, options: ChannelOptions): Operation<Channel> {
+  return resource(function* (provide) {
+    let channel = createChannel(yield* open(), options);
+    yield* ensure(() => channel.close());
+    yield* provide(channel);
+  });
+}

@@ -1,0 +1,21 @@
+/**
+ * @harrow/transport: msgpack-over-socket channels.
+ *
+ * - `codec`: what crosses a process boundary (`encode`, `decode`, `assertEncodable`)
+ * - `framing`: u32 length-prefixed frames with a maximum size
+ * - `address`: `uds:///path`, `tcp://host:port`, `ws://host:port/path`
+ * - `Channel`: `send`/`messages`/`close` over Unix sockets, TCP, WebSocket and MessagePort,
+ *   with `listen` and `connect` as effection resources
+ */
+export { encode, decode, assertEncodable } from './codec.ts';
+export { FrameDecoder, frameAll, frameHeader, HEADER_BYTES, DEFAULT_MAX_FRAME_BYTES } from './framing.ts';
+export { parseAddress, formatAddress, toAddress, AddressError, type Address } from './address.ts';
+export { createChannel, type Channel, type ChannelOptions } from './channel.ts';
+export { listen, type Listener } from './listen.ts';
+export { connect, usePortChannel } from './connect.ts';
+export { socketWire } from './socket-wire.ts';
+export { portWire } from './port-wire.ts';
+export type { Wire, WireEvents } from './wire.ts';
+export { TransportError, ProtocolError } from './errors.ts';
+export { Mailbox } from './mailbox.ts';
+export { Deque } from './deque.ts';

@@ -1,0 +1,90 @@
+import { action, type Operation, type Subscription } from 'effection';
+import { Deque } from './deque.ts';
+
+const DONE: IteratorResult<never, void> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * A single-consumer queue that is an effection `Subscription`. `next()` returns at once while
+ * items are queued (no suspension, so draining a backlog costs no scheduling), and suspends
+ * only when empty. Items can carry a size, summed in `bytes`, for high-water accounting.
+ * After `end()` the reader gets `done` once the queue is drained; after `fail(error)` it gets
+ * the remaining items, then the error.
+ */
+export class Mailbox<T> implements Subscription<T, void> {
+  /** Sum of the sizes of the queued items. */
+  bytes = 0;
+  private items = new Deque<T>();
+  private sizes = new Deque<number>();
+  private reader: { resolve(result: IteratorResult<T, void>): void; reject(error: Error): void } | undefined;
+  private ended = false;
+  private error: Error | undefined;
+
+  /** @param onTaken called after a queued item is taken, to resume a paused producer. */
+  constructor(private onTaken?: () => void) {}
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  get finished(): boolean {
+    return this.ended || this.error !== undefined;
+  }
+
+  push(item: T, size = 0): void {
+    if (this.finished) return;
+    let reader = this.reader;
+    if (reader) {
+      this.reader = undefined;
+      reader.resolve({ done: false, value: item });
+      return;
+    }
+    this.items.push(item);
+    this.sizes.push(size);
+    this.bytes += size;
+  }
+
+  end(): void {
+    if (this.finished) return;
+    this.ended = true;
+    this.wakeAtEnd();
+  }
+
+  fail(error: Error): void {
+    if (this.finished) return;
+    this.error = error;
+    this.wakeAtEnd();
+  }
+
+  *next(): Operation<IteratorResult<T, void>> {
+    if (this.items.length > 0) {
+      let value = this.items.shift()!;
+      this.bytes -= this.sizes.shift()!;
+      this.onTaken?.();
+      return { done: false, value };
+    }
+    if (this.error) throw this.error;
+    if (this.ended) return DONE;
+    return yield* action<IteratorResult<T, void>>((resolve, reject) => {
+      let reader = { resolve, reject };
+      this.reader = reader;
+      return () => {
+        if (this.reader === reader) this.reader = undefined;
+      };
+    });
+  }
+
+  /** Drop everything queued (on teardown, so queued items can be garbage collected). */
+  clear(): void {
+    this.items.clear();
+    this.sizes.clear();
+    this.bytes = 0;
+  }
+
+  private wakeAtEnd(): void {
+    let reader = this.reader;
+    if (!reader) return;
+    this.reader = undefined;
+    if (this.error) reader.reject(this.error);
+    else reader.resolve(DONE);
+  }
+}

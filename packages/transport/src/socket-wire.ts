@@ -1,0 +1,25 @@
+import type { Duplex } from 'node:stream';
+import type { Wire, WireEvents } from './wire.ts';
+
+/**
+ * A wire over a Node duplex stream of bytes: a `net.Socket` (Unix domain or TCP) or the stream
+ * `ws` gives for a WebSocket. Backpressure is the stream's own: `write` returns false past its
+ * high-water mark and `drain` follows.
+ */
+export function socketWire(socket: Duplex, peer: string): Wire {
+  return {
+    peer,
+    attach(events: WireEvents) {
+      socket.on('data', events.data);
+      socket.on('drain', events.drain);
+      socket.on('end', events.end);
+      socket.on('error', events.error);
+      socket.on('close', events.close);
+    },
+    write: (bytes) => socket.write(bytes),
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
+    end: () => socket.end(),
+    destroy: () => socket.destroy(),
+  };
+}

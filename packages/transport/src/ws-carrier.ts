@@ -1,0 +1,73 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { action, type Operation } from 'effection';
+import { WebSocket, WebSocketServer, createWebSocketStream } from 'ws';
+import { formatAddress } from './address.ts';
+import type { Accept, Server } from './carrier.ts';
+import { TransportError } from './errors.ts';
+import { socketWire } from './socket-wire.ts';
+import type { Wire } from './wire.ts';
+
+/**
+ * Listen for WebSocket connections on `path`. Each WebSocket message carries a chunk of the
+ * same length-prefixed frames as a socket (a chunk may hold many frames, a frame may span
+ * chunks), so one decoder serves every carrier.
+ */
+export function* listenWs(host: string, port: number, path: string, accept: Accept, maxPayload: number): Operation<Server> {
+  let requested = formatAddress({ kind: 'ws', host, port, path });
+  let http = createServer();
+  let wss = new WebSocketServer({ server: http, path, maxPayload });
+  wss.on('connection', (ws: WebSocket, request: IncomingMessage) => {
+    let peer = `${requested} (peer ${request.socket.remoteAddress}:${request.socket.remotePort})`;
+    accept(socketWire(createWebSocketStream(ws), peer));
+  });
+  // Server-level errors re-surface as failed connections or failed listen below.
+  wss.on('error', () => {});
+  yield* action<void>((resolve, reject) => {
+    let failed = (error: Error) => reject(new TransportError(`cannot listen on ${requested}: ${error.message}`, { cause: error }));
+    http.once('listening', resolve);
+    http.once('error', failed);
+    http.listen(port, host);
+    return () => {
+      http.off('listening', resolve);
+      http.off('error', failed);
+    };
+  });
+  http.on('error', () => {});
+  let bound = (http.address() as AddressInfo).port;
+  return {
+    address: formatAddress({ kind: 'ws', host, port: bound, path }),
+    *stop() {
+      for (let client of wss.clients) client.terminate();
+      yield* action<void>((resolve) => {
+        wss.close(() => http.close(() => resolve()));
+        return () => {};
+      });
+    },
+  };
+}
+
+/** Connect to a WebSocket listener. */
+export function connectWs(host: string, port: number, path: string, maxPayload: number): Operation<Wire> {
+  let address = formatAddress({ kind: 'ws', host, port, path });
+  return action<Wire>((resolve, reject) => {
+    let ws = new WebSocket(address, { maxPayload });
+    let open = false;
+    let onOpen = () => {
+      open = true;
+      ws.off('error', onError);
+      resolve(socketWire(createWebSocketStream(ws), address));
+    };
+    let onError = (error: Error) => reject(new TransportError(`cannot connect to ${address}: ${error.message}`, { cause: error }));
+    ws.once('open', onOpen);
+    ws.once('error', onError);
+    return () => {
+      ws.off('open', onOpen);
+      ws.off('error', onError);
+      if (!open) {
+        ws.on('error', () => {}); // terminating a connecting socket reports an error we caused
+        ws.terminate();
+      }
+    };
+  });
+}
