@@ -24,12 +24,14 @@ export function parseAddress(text: string): Address {
   try {
     url = new URL(text);
   } catch {
+    // URL refuses a port above 65535 or a missing host without saying which; say it.
+    if (/^(tcp|ws):\/\//i.test(text)) hostAndPort(text);
     throw new AddressError(`"${text}" is not an address; expected uds:///path, tcp://host:port or ws://host:port/path`);
   }
   switch (url.protocol) {
     case 'uds:': {
       if (url.host) throw new AddressError(`"${text}": a uds address has no host; write uds:///absolute/path (three slashes)`);
-      let path = decodeURIComponent(url.pathname);
+      let path = decodePath(text, url.pathname);
       if (!path.startsWith('/') || path === '/') throw new AddressError(`"${text}": a uds address needs an absolute socket path`);
       return { kind: 'uds', path };
     }
@@ -51,7 +53,9 @@ export function parseAddress(text: string): Address {
 export function formatAddress(address: Address): string {
   switch (address.kind) {
     case 'uds':
-      return `uds://${encodeURI(address.path)}`;
+      // Per segment: `encodeURI` leaves `#` and `?` as they are, and they would come back as a
+      // URL fragment or query, cutting the path short.
+      return `uds://${address.path.split('/').map(encodeURIComponent).join('/')}`;
     case 'tcp':
       return `tcp://${formatHost(address.host)}:${address.port}`;
     case 'ws':
@@ -62,6 +66,15 @@ export function formatAddress(address: Address): string {
 /** Accepts either form and returns the parsed one. */
 export function toAddress(address: Address | string): Address {
   return typeof address === 'string' ? parseAddress(address) : address;
+}
+
+/** A percent-decoded uds path; a malformed escape (a lone `%`) is an `AddressError`, not a `URIError`. */
+function decodePath(text: string, pathname: string): string {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    throw new AddressError(`"${text}": malformed percent-escape in the socket path; write % as %25`);
+  }
 }
 
 /** Host and port read from the text itself: URL drops a port equal to the scheme default (ws: 80). */

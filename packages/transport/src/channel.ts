@@ -113,7 +113,9 @@ class WireChannel implements Channel {
   }
 
   get closed(): boolean {
-    return this.ending || this.isClosed || this.failure !== undefined;
+    // `peerEnded` too: `post` refuses once the peer has ended, which a socket reports ('end')
+    // before it has fully closed ('close').
+    return this.ending || this.isClosed || this.peerEnded || this.failure !== undefined;
   }
 
   // ── receiving ────────────────────────────────────────────────────────────────────────────

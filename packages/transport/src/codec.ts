@@ -17,6 +17,9 @@ import { Packr, addExtension } from 'msgpackr';
  * - Decoding copies binary data out of the frame (`copyBuffers`), so a `Uint8Array` a user keeps
  *   does not pin the whole socket read buffer, and it arrives as a plain `Uint8Array` (a `Buffer`
  *   sent arrives as a `Uint8Array` too) because we decode from a `Uint8Array` view.
+ * - `structuredClone: false`. We never write msgpackr's id/pointer extensions, but its reader
+ *   accepts them by default, so a peer could send a value that refers to itself. Circular values
+ *   are not carried, in either direction.
  */
 
 const MAP_EXTENSION = 0x4d; // 'M'
@@ -42,7 +45,14 @@ const packr = new Packr({
   moreTypes: true,
   useBigIntExtension: true,
   copyBuffers: true,
+  structuredClone: false,
 });
+
+/**
+ * What msgpackr returns for 0xc1 (a byte msgpack never uses) instead of failing: a marker object.
+ * A frame that is just that byte is not a msgpack value, and `decode` says so.
+ */
+const NEVER_USED = packr.unpack(new Uint8Array([0xc1]));
 
 /**
  * Encode one value to msgpack bytes. Throws a `TypeError` naming the offending path (for
@@ -66,11 +76,17 @@ export function encode(value: unknown): Uint8Array {
 }
 
 /**
- * Decode exactly one msgpack value from `bytes[start..end)`. Throws whatever msgpackr throws for
- * bytes that are not exactly one value; the framing layer turns that into a `ProtocolError`.
+ * Decode exactly one msgpack value from `bytes[start..end)`; binary data comes back as plain
+ * `Uint8Array`s, even from a `Buffer`. Throws whatever msgpackr throws for bytes that are not
+ * exactly one value (and an `Error` for a lone 0xc1); the framing layer turns that into a
+ * `ProtocolError`.
  */
 export function decode(bytes: Uint8Array, start = 0, end = bytes.length): unknown {
-  return packr.unpack(bytes, { start, end });
+  // msgpackr decodes binary as the class of its source: a Buffer source would give Buffers.
+  let view = bytes instanceof Buffer ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
+  let value = packr.unpack(view, { start, end });
+  if (value === NEVER_USED) throw new Error('0xc1 is not a msgpack value');
+  return value;
 }
 
 /**
@@ -174,7 +190,9 @@ function describe(value: unknown): string | undefined {
   if (proto === Map.prototype || proto === Set.prototype || isLeafObject(value, proto)) return undefined;
   if (value instanceof Error) return `an Error (${(value as Error).name}); throw it, or send its message`;
   if (value instanceof Promise) return 'a Promise; resolve it first';
-  let name = (proto?.constructor as { name?: string } | undefined)?.name;
+  // Only a prototype's own `constructor` names the class: `Object.create({ ... })` inherits
+  // `Object` from further up, and would be reported as an instance of class Object.
+  let name = Object.hasOwn(proto, 'constructor') ? (proto.constructor as { name?: string } | undefined)?.name : undefined;
   return name
     ? `an instance of class ${name}; only plain objects, arrays, Map, Set, Date and typed arrays cross actors`
     : 'an object with a custom prototype; only plain objects, arrays, Map, Set, Date and typed arrays cross actors';
@@ -194,17 +212,19 @@ function findProblem(value: unknown, path: string, ancestors: object[]): string 
         if (problem) return problem;
       }
     } else if (value instanceof Map) {
+      // A Map or Set at the top is named `value`, so that the path does not start with a dot.
+      let at = path || 'value';
       let i = 0;
       for (let [key, item] of value) {
-        let problem = findProblem(key, `${path}.keys()[${i}]`, ancestors) ??
-          findProblem(item, `${path}.get(${formatKey(key)})`, ancestors);
+        let problem = findProblem(key, `${at}.keys()[${i}]`, ancestors) ??
+          findProblem(item, `${at}.get(${formatKey(key)})`, ancestors);
         if (problem) return problem;
         i++;
       }
     } else if (value instanceof Set) {
       let i = 0;
       for (let item of value) {
-        let problem = findProblem(item, `${path}.values()[${i}]`, ancestors);
+        let problem = findProblem(item, `${path || 'value'}.values()[${i}]`, ancestors);
         if (problem) return problem;
         i++;
       }

@@ -71,7 +71,7 @@ export function portWire(port: MessagePort, peer = 'message port'): Wire {
     },
     write(bytes) {
       if (closed) return false;
-      port.postMessage(bytes);
+      port.postMessage(ownBytes(bytes));
       inFlight += bytes.byteLength;
       if (inFlight >= PORT_WINDOW_BYTES) full = true;
       return !full;
@@ -90,4 +90,14 @@ export function portWire(port: MessagePort, peer = 'message port'): Wire {
     end: close,
     destroy: close,
   };
+}
+
+/**
+ * `bytes` in an `ArrayBuffer` of its own. Posting a view clones its whole `ArrayBuffer`: a small
+ * `Buffer` is a slice of Node's shared 8 KiB pool, so posting it as it is would copy the pool,
+ * and whatever else of this thread's data is in it, to the other thread with every write.
+ */
+function ownBytes(bytes: Uint8Array): Uint8Array {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes;
+  return new Uint8Array(bytes);
 }
