@@ -1,7 +1,7 @@
 import { action, type Operation, type Stream, type Subscription } from 'effection';
-import { encode } from './codec.ts';
+import { encodeScratch } from './codec.ts';
 import { ProtocolError, TransportError } from './errors.ts';
-import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder, frameAll, frameHeader } from './framing.ts';
+import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder, HEADER_BYTES, frameHeader } from './framing.ts';
 import { Mailbox } from './mailbox.ts';
 import type { Wire } from './wire.ts';
 
@@ -58,11 +58,20 @@ export interface ChannelOptions {
   closeTimeout?: number;
 }
 
-/** Frames queued in one tick leave together once this many bytes have piled up. */
+/** Frames queued in one tick leave together in one write, or sooner once this many bytes pile up. */
 const BATCH_BYTES = 64 * 1024;
 
-/** Bodies this large skip the batch copy and are written as header + body. */
+/** Bodies this large are written as header + body of their own, not copied into a batch. */
 const LARGE_BODY_BYTES = 64 * 1024;
+
+/** A batch this small is copied out on flush, so its (large) buffer can be reused. */
+const SMALL_FLUSH_BYTES = 4 * 1024;
+
+/** Room for a full batch plus one more frame that is not large. */
+const BATCH_CAPACITY = BATCH_BYTES + LARGE_BODY_BYTES + HEADER_BYTES;
+
+/** A channel allocates its batch buffer when it first sends. */
+const NO_BATCH = Buffer.alloc(0);
 
 /** Build a channel over a wire. The caller owns the channel and must close or destroy it. */
 export function createChannel(wire: Wire, options: ChannelOptions = {}): Channel {
@@ -85,8 +94,9 @@ class WireChannel implements Channel {
   private paused = false;
   private peerEnded = false;
 
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
+  /** Frames waiting for the next flush, written straight into one buffer. */
+  private batch = NO_BATCH;
+  private batched = 0;
   private flushScheduled = false;
   private writable = true;
   private drainWaiters: Waiter<void>[] = [];
@@ -122,10 +132,13 @@ class WireChannel implements Channel {
 
   private receive(chunk: Uint8Array): void {
     if (this.failure) return;
+    this.inbox.hold();
     try {
       this.decoder.push(chunk, this.deliver);
     } catch (error) {
       this.fail(error instanceof ProtocolError ? error : new ProtocolError(String(error)));
+    } finally {
+      this.inbox.release();
     }
   }
 
@@ -163,19 +176,24 @@ class WireChannel implements Channel {
   post(message: unknown): void {
     if (this.failure) throw this.failure;
     if (this.ending || this.isClosed || this.peerEnded) throw new TransportError(`channel to ${this.peer} is closed`);
-    let body = encode(message);
-    if (body.length > this.maxFrameBytes) {
-      throw new ProtocolError(`message of ${body.length} bytes exceeds the maximum frame of ${this.maxFrameBytes} bytes`);
+    let body = encodeScratch(message);
+    let length = body.end - body.start;
+    if (length > this.maxFrameBytes) {
+      throw new ProtocolError(`message of ${length} bytes exceeds the maximum frame of ${this.maxFrameBytes} bytes`);
     }
-    if (body.length >= LARGE_BODY_BYTES) {
+    if (length >= LARGE_BODY_BYTES) {
       this.flush();
-      this.write(frameHeader(body.length));
-      this.write(body);
+      let own = Buffer.allocUnsafeSlow(length);
+      body.copy(own, 0, body.start, body.end);
+      this.write(frameHeader(length));
+      this.write(own);
       return;
     }
-    this.pending.push(body);
-    this.pendingBytes += body.length;
-    if (this.pendingBytes >= BATCH_BYTES) {
+    if (this.batch === NO_BATCH) this.batch = Buffer.allocUnsafeSlow(BATCH_CAPACITY);
+    this.batch.writeUInt32BE(length, this.batched);
+    body.copy(this.batch, this.batched + HEADER_BYTES, body.start, body.end);
+    this.batched += HEADER_BYTES + length;
+    if (this.batched >= BATCH_BYTES) {
       this.flush();
     } else if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -189,12 +207,19 @@ class WireChannel implements Channel {
   };
 
   private flush(): void {
-    let count = this.pending.length;
-    if (count === 0 || this.failure || this.isClosed) return;
-    let bytes = count === 1 ? concatOne(this.pending[0]!) : frameAll(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.write(bytes);
+    let bytes = this.batched;
+    if (bytes === 0 || this.failure || this.isClosed) return;
+    this.batched = 0;
+    if (bytes <= SMALL_FLUSH_BYTES) {
+      let out = Buffer.allocUnsafe(bytes);
+      this.batch.copy(out, 0, 0, bytes);
+      this.write(out);
+    } else {
+      // The carrier keeps the buffer until it is written; start a new one.
+      let out = this.batch.subarray(0, bytes);
+      this.batch = Buffer.allocUnsafeSlow(BATCH_CAPACITY);
+      this.write(out);
+    }
   }
 
   private write(bytes: Uint8Array): void {
@@ -249,7 +274,7 @@ class WireChannel implements Channel {
   destroy(): void {
     if (this.isClosed) return;
     this.ending = true;
-    this.pending = [];
+    this.batched = 0;
     this.wire.destroy();
     this.wireClosed();
   }
@@ -257,7 +282,7 @@ class WireChannel implements Channel {
   private fail(error: Error): void {
     if (this.failure || this.isClosed) return;
     this.failure = error;
-    this.pending = [];
+    this.batched = 0;
     this.wire.destroy();
     let waiters = this.drainWaiters;
     this.drainWaiters = [];
@@ -282,8 +307,4 @@ class WireChannel implements Channel {
     this.closeWaiters = [];
     for (let resolve of closeWaiters) resolve();
   }
-}
-
-function concatOne(body: Uint8Array): Buffer {
-  return frameAll([body], body.length);
 }

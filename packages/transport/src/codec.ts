@@ -1,4 +1,4 @@
-import { Packr, addExtension } from 'msgpackr';
+import { Packr, REUSE_BUFFER_MODE, RESET_BUFFER_MODE, addExtension } from 'msgpackr';
 
 /*
  * Wire format decisions:
@@ -65,14 +65,38 @@ const NEVER_USED = packr.unpack(new Uint8Array([0xc1]));
  * symbols, instances of any other class (an `Error` included), and circular references.
  */
 export function encode(value: unknown): Uint8Array {
-  let prepared: unknown;
-  try {
-    prepared = prepare(value, []);
-  } catch (error) {
-    if (error instanceof NotEncodable) throw new TypeError(findProblem(value, '', []) ?? 'value cannot be encoded');
-    throw error;
+  return packr.pack(prepareOrExplain(value));
+}
+
+/** Bytes in the codec's scratch buffer, valid only until the next `encodeScratch`: `[start, end)`. */
+export type ScratchBytes = Buffer & { start: number; end: number };
+
+/**
+ * {@link encode} into the codec's one reused scratch buffer, without allocating: the channel
+ * copies `[start, end)` into its outgoing batch at once. Same checks and errors as `encode`.
+ */
+export function encodeScratch(value: unknown): ScratchBytes {
+  let bytes = packr.pack(prepareOrExplain(value), REUSE_BUFFER_MODE | RESET_BUFFER_MODE) as ScratchBytes;
+  if (bytes.length > SCRATCH_KEEP_BYTES) {
+    // Do not keep a scratch buffer grown for one huge value; the caller still holds this one.
+    packr.useBuffer(Buffer.allocUnsafeSlow(8192));
   }
-  return packr.pack(prepared);
+  return bytes;
+}
+
+/** The scratch buffer grows to fit a value; past this size it is let go after use. */
+const SCRATCH_KEEP_BYTES = 1024 * 1024;
+
+function prepareOrExplain(value: unknown): unknown {
+  try {
+    return prepare(value, 0, undefined);
+  } catch (error) {
+    if (!(error instanceof NotEncodable)) throw error;
+    let problem = findProblem(value, '', []);
+    if (problem) throw new TypeError(problem);
+    // Only depth got us here: a deep but acyclic value. Walk it again, tracking ancestors.
+    return prepare(value, 0, []);
+  }
 }
 
 /**
@@ -101,9 +125,13 @@ export function assertEncodable(value: unknown, root = ''): void {
 /**
  * Returns `value` ready for msgpackr: the same value when it holds no `Map` (the common case,
  * no allocation), otherwise a copy of the containers on the way to each `Map`, with the `Map`
- * boxed. Throws the path-naming `TypeError` when something is not encodable.
+ * boxed. Throws `NotEncodable` when something cannot be encoded.
+ *
+ * Cycles: without `ancestors` (the fast path) a value nested deeper than `FAST_DEPTH` is
+ * treated as suspect and refused; the caller then looks for the real problem and, if the value
+ * is merely deep, walks it again with `ancestors`, which detects cycles exactly.
  */
-function prepare(value: unknown, ancestors: object[]): unknown {
+function prepare(value: unknown, depth: number, ancestors: object[] | undefined): unknown {
   if (typeof value !== 'object' || value === null) {
     if (typeof value === 'function' || typeof value === 'symbol') fail(value);
     return value;
@@ -112,59 +140,66 @@ function prepare(value: unknown, ancestors: object[]): unknown {
   if (proto === Array.prototype) {
     let array = value as unknown[];
     if (array.length === 0) return value;
-    enter(value, ancestors);
+    enter(value, depth, ancestors);
     let copy: unknown[] | undefined;
     for (let i = 0; i < array.length; i++) {
       let item = array[i];
       let prepared = typeof item === 'object' && item !== null || typeof item === 'function' || typeof item === 'symbol'
-        ? prepare(item, ancestors)
+        ? prepare(item, depth + 1, ancestors)
         : item;
       if (prepared !== item) (copy ??= array.slice())[i] = prepared;
     }
-    ancestors.pop();
+    ancestors?.pop();
     return copy ?? value;
   }
   if (proto === Object.prototype || proto === null) {
     let object = value as Record<string, unknown>;
-    enter(value, ancestors);
+    enter(value, depth, ancestors);
     let copy: Record<string, unknown> | undefined;
     for (let key in object) {
       let item = object[key];
       let prepared = typeof item === 'object' && item !== null || typeof item === 'function' || typeof item === 'symbol'
-        ? prepare(item, ancestors)
+        ? prepare(item, depth + 1, ancestors)
         : item;
       if (prepared !== item) (copy ??= { ...object })[key] = prepared;
     }
-    ancestors.pop();
+    ancestors?.pop();
     return copy ?? value;
   }
   if (value instanceof Map && proto === Map.prototype) {
-    enter(value, ancestors);
+    enter(value, depth, ancestors);
     let entries: unknown[] = [];
-    for (let [key, item] of value) entries.push(prepare(key, ancestors), prepare(item, ancestors));
-    ancestors.pop();
+    for (let [key, item] of value) entries.push(prepare(key, depth + 1, ancestors), prepare(item, depth + 1, ancestors));
+    ancestors?.pop();
     return new BoxedMap(entries);
   }
   if (value instanceof Set && proto === Set.prototype) {
-    enter(value, ancestors);
+    enter(value, depth, ancestors);
     let copy: unknown[] | undefined;
     let i = 0;
     for (let item of value) {
-      let prepared = prepare(item, ancestors);
+      let prepared = prepare(item, depth + 1, ancestors);
       if (prepared !== item) copy ??= [...value];
       if (copy) copy[i] = prepared;
       i++;
     }
-    ancestors.pop();
+    ancestors?.pop();
     return copy ? new Set(copy) : value;
   }
   if (isLeafObject(value, proto)) return value;
   return fail(value);
 }
 
-function enter(value: object, ancestors: object[]): void {
-  if (ancestors.includes(value)) fail(value);
-  ancestors.push(value);
+/** Containers nested deeper than this make the fast walk hand over to the exact one. */
+const FAST_DEPTH = 64;
+
+function enter(value: object, depth: number, ancestors: object[] | undefined): void {
+  if (ancestors) {
+    if (ancestors.includes(value)) fail(value);
+    ancestors.push(value);
+  } else if (depth > FAST_DEPTH) {
+    fail(value);
+  }
 }
 
 function isLeafObject(value: object, proto: unknown): boolean {

@@ -18,6 +18,7 @@ export class Mailbox<T> implements Subscription<T, void> {
   private reader: { resolve(result: IteratorResult<T, void>): void; reject(error: Error): void } | undefined;
   private ended = false;
   private error: Error | undefined;
+  private holds = 0;
 
   /** @param onTaken called after a queued item is taken, to resume a paused producer. */
   constructor(private onTaken?: () => void) {}
@@ -30,10 +31,34 @@ export class Mailbox<T> implements Subscription<T, void> {
     return this.ended || this.error !== undefined;
   }
 
+  /**
+   * Queue items without waking the reader until `release`. A channel holds its inbox while it
+   * decodes a chunk, so a reader wakes once per chunk and then drains the queue without
+   * suspending, instead of suspending and resuming once per message.
+   */
+  hold(): void {
+    this.holds++;
+  }
+
+  release(): void {
+    if (--this.holds > 0) return;
+    let reader = this.reader;
+    if (!reader) return;
+    if (this.items.length > 0) {
+      this.reader = undefined;
+      let value = this.items.shift()!;
+      this.bytes -= this.sizes.shift()!;
+      reader.resolve({ done: false, value });
+      this.onTaken?.();
+    } else if (this.finished) {
+      this.wakeAtEnd();
+    }
+  }
+
   push(item: T, size = 0): void {
     if (this.finished) return;
     let reader = this.reader;
-    if (reader) {
+    if (reader && this.holds === 0) {
       this.reader = undefined;
       reader.resolve({ done: false, value: item });
       return;
@@ -82,7 +107,7 @@ export class Mailbox<T> implements Subscription<T, void> {
 
   private wakeAtEnd(): void {
     let reader = this.reader;
-    if (!reader) return;
+    if (!reader || this.holds > 0 || this.items.length > 0) return;
     this.reader = undefined;
     if (this.error) reader.reject(this.error);
     else reader.resolve(DONE);
