@@ -1,0 +1,122 @@
+import { ProtocolError, TransportError, listen, type Channel } from '@harrow/transport';
+import { createScope, ensure, run, spawn, until, withResolvers, type Operation } from 'effection';
+import { join } from 'node:path';
+import { Actor, setCurrentActor } from './actor.ts';
+import { logLevel } from './log.ts';
+import { box } from './errors.ts';
+import { Peer } from './peer.ts';
+import { parseMessage, type SpawnSpec } from './protocol.ts';
+import { markNotRoot } from './remote.ts';
+import { fail, serveCall, serveListener, serveRun } from './serve.ts';
+
+/**
+ * Run this process (or thread) as a spawned actor over `channel` to its parent, and resolve
+ * with the exit code. Stopping it (a signal) halts the actor gracefully, exit code 143.
+ */
+export async function runSpawnedActor(channel: Channel, options: { signals: boolean }): Promise<number> {
+  markNotRoot();
+  let task = run(() => actorMain(channel));
+  let signalled = false;
+  let stop = () => {
+    signalled = true;
+    void task.halt();
+  };
+  if (options.signals) {
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  }
+  try {
+    return await task;
+  } catch (error) {
+    if (signalled) return 143;
+    process.stderr.write(`harrow actor failed: ${(error as Error)?.stack ?? error}\n`);
+    return 1;
+  }
+}
+
+/**
+ * The life of a spawned actor: announce itself, take its spawn spec (a spare waits here until
+ * it is needed), import its enabled modules, listen, report ready, then serve calls until the
+ * parent asks it to stop, its main function (runInActor) returns, or the parent disappears.
+ * Everything it runs, nested nurseries included, is torn down before it returns.
+ */
+function* actorMain(channel: Channel): Operation<number> {
+  yield* ensure(() => channel.close());
+  channel.post({ type: 'booted', pid: process.pid });
+  let inbox = yield* channel.messages;
+  let first = yield* inbox.next();
+  if (first.done) return 0; // a spare that was never used
+  let message = parseMessage(first.value);
+  if (message.type !== 'spawn') throw new ProtocolError(`expected a spawn spec, got ${message.type}`);
+  let spec = message.spec;
+
+  let [calls, destroyCalls] = createScope();
+  yield* ensure(() => destroyCalls());
+  let actor = new Actor(spec.name, spec.uid, spec.parent, spec.treeDir, calls, logLevel(spec.loglevel), spec.debugMode);
+  setCurrentActor(actor);
+
+  let modules = spec.main && !spec.enableModules.includes(spec.main.module)
+    ? [...spec.enableModules, spec.main.module]
+    : spec.enableModules;
+  for (let module of modules) {
+    try {
+      yield* until(import(module));
+    } catch (error) {
+      actor.log.error({ err: error, module }, 'enabled module failed to import');
+      channel.post({ type: 'boot-failed', error: box(importError(module, error), actor.ref) });
+      return 1;
+    }
+    actor.enabled.add(module);
+  }
+
+  let listener = yield* listen(`uds://${join(spec.treeDir, `${spec.uid}.sock`)}`);
+  actor.address = listener.address;
+  yield* spawn(() => serveListener(listener, actor));
+
+  let stop = withResolvers<void>();
+  actor.onShutdown(() => stop.resolve());
+  let parent = new Peer(channel, {
+    actor,
+    parity: 1,
+    serve: serveCall,
+    control(message) {
+      if (message.type !== 'cancel-actor') throw new ProtocolError(`unexpected ${message.type} message from the parent`);
+      actor.log.debug({ canceller: message.canceller }, 'cancel requested');
+      actor.shutdown();
+    },
+  });
+  parent.remote = spec.parent;
+  yield* spawn(function* readParent() {
+    let error = yield* parent.run();
+    // The parent is gone (or broke the protocol): that is a cancel.
+    parent.break(error ?? new TransportError(`the parent of '${actor.name}' is gone`));
+    actor.shutdown();
+  });
+  channel.post({ type: 'ready', pid: process.pid, address: actor.address });
+  actor.log.debug({ address: actor.address, modules }, 'ready');
+
+  if (spec.main) runMain(parent, actor, spec.main, () => actor.shutdown());
+  yield* stop.operation;
+  actor.log.debug('stopping');
+  return 0;
+}
+
+function runMain(parent: Peer, actor: Actor, main: NonNullable<SpawnSpec['main']>, done: () => void): void {
+  let fn: Function;
+  try {
+    fn = actor.resolveRemote(main.module, main.fn);
+  } catch (error) {
+    fail(parent, 0, error);
+    done();
+    return;
+  }
+  serveRun(parent, 0, fn, main.args, done);
+}
+
+function importError(module: string, error: unknown): Error {
+  let cause = error instanceof Error ? error : new Error(String(error));
+  let wrapped = new Error(`importing ${module} failed: ${cause.message}`, { cause });
+  wrapped.name = cause.name;
+  wrapped.stack = cause.stack;
+  return wrapped;
+}

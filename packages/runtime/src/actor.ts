@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import type { Scope } from 'effection';
+import { ModuleNotExposedError, type ActorRef } from './errors.ts';
+import { createLogger, type LogLevel, type Logger } from './log.ts';
+import { lookupRemote } from './remote.ts';
+
+/** What `currentActor()` and `portal.actor` tell about an actor. */
+export interface ActorInfo {
+  name: string;
+  uid: string;
+  pid: number;
+  parent?: ActorRef;
+  /** Where the actor listens (`uds:///…`); empty in a root process before its first nursery. */
+  address: string;
+}
+
+/**
+ * This process's (or thread's) actor: its identity, the modules it allows calls into, the scope
+ * its served calls run in, and its logger. There is one per process or thread.
+ */
+export class Actor {
+  readonly ref: ActorRef;
+  readonly pid = process.pid;
+  readonly enabled = new Set<string>();
+  readonly log: Logger;
+  address = '';
+  private shutdownListeners = new Set<() => void>();
+  shuttingDown = false;
+
+  constructor(
+    name: string,
+    uid: string,
+    readonly parent: (ActorRef & { address: string }) | undefined,
+    /** The directory holding the tree's Unix sockets. */
+    readonly treeDir: string,
+    /** Where served calls run; destroyed when the actor stops. */
+    readonly calls: Scope,
+    readonly loglevel: LogLevel,
+    readonly debugMode: boolean,
+  ) {
+    this.ref = { name, uid };
+    this.log = createLogger(this.ref, loglevel);
+  }
+
+  get name(): string {
+    return this.ref.name;
+  }
+
+  get uid(): string {
+    return this.ref.uid;
+  }
+
+  info(): ActorInfo {
+    let info: ActorInfo = { name: this.name, uid: this.uid, pid: this.pid, address: this.address };
+    if (this.parent) info.parent = { name: this.parent.name, uid: this.parent.uid };
+    return info;
+  }
+
+  /**
+   * The function a call names, if this actor allows it: the module must be enabled and the
+   * function `remote()`-marked in it. Anything else is a `ModuleNotExposedError`, before
+   * anything is imported or run.
+   */
+  resolveRemote(module: string | null, name: string): Function {
+    if (module === null) {
+      throw new ModuleNotExposedError(
+        `"${name}" is not marked with remote(); only remote() functions can be called in another actor`,
+      );
+    }
+    if (!this.enabled.has(module)) {
+      throw new ModuleNotExposedError(
+        `actor '${this.name}' has not enabled module ${module}; add it to enableModules to call "${name}"`,
+      );
+    }
+    let fn = lookupRemote(module, name);
+    if (!fn) throw new ModuleNotExposedError(`module ${module} has no remote() function named "${name}"`);
+    return fn;
+  }
+
+  /** Ask everything this actor runs to stop (a signal, a cancel request, the parent's death). */
+  shutdown(): void {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    for (let listener of [...this.shutdownListeners]) listener();
+  }
+
+  onShutdown(listener: () => void): () => void {
+    this.shutdownListeners.add(listener);
+    return () => this.shutdownListeners.delete(listener);
+  }
+}
+
+let current: Actor | undefined;
+
+/** The actor of this process or thread, once it exists. */
+export function maybeCurrentActor(): Actor | undefined {
+  return current;
+}
+
+export function setCurrentActor(actor: Actor | undefined): void {
+  current = actor;
+}
+
+let provisional: ActorInfo | undefined;
+
+/**
+ * This actor's identity, in any process or thread of the tree: `{ name, uid, pid, parent?,
+ * address }`. In a root process before its first nursery the actor has no address yet.
+ */
+export function currentActor(): ActorInfo {
+  if (current) return current.info();
+  provisional ??= { name: 'root', uid: newUid(), pid: process.pid, address: '' };
+  return provisional;
+}
+
+/** The uid the root actor takes: the provisional one if `currentActor()` was asked before. */
+export function rootUid(): string {
+  return provisional?.uid ?? newUid();
+}
+
+/** A short unique id for an actor. */
+export function newUid(): string {
+  return randomBytes(6).toString('base64url');
+}

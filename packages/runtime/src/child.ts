@@ -1,0 +1,216 @@
+import { ProtocolError, TransportError } from '@harrow/transport';
+import { action, type Operation, type Scope } from 'effection';
+import type { Actor } from './actor.ts';
+import { ActorBootError, BrokenActorError, unbox, type ActorRef } from './errors.ts';
+import { Peer, type Dialog } from './peer.ts';
+import type { ActorMessage, DialogMessage, SpawnSpec } from './protocol.ts';
+import { serveCall } from './serve.ts';
+import type { ChildHandle, Exit } from './spawn/handle.ts';
+
+/** How a child ended, from its nursery's point of view. */
+export type ChildOutcome =
+  | { status: 'running' }
+  /** A `runInActor` child returned. */
+  | { status: 'ok'; value: unknown }
+  /** It raised, or died without being asked to. */
+  | { status: 'failed'; error: Error }
+  /** It exited because it was asked to. */
+  | { status: 'cancelled' }
+  /** It never became ready; its spawner got the `ActorBootError`. */
+  | { status: 'boot-failed'; error: ActorBootError };
+
+/** How long after a child's exit its channel may still deliver what it wrote before dying. */
+const DRAIN_AFTER_EXIT_MS = 250;
+
+/**
+ * A child actor as its spawner sees it: the process or thread, the connection to it, the spawn
+ * handshake, how it ended, and the cancel ladder that ends it.
+ */
+export class ChildActor {
+  ref: ActorRef = { name: '(spare)', uid: '' };
+  kind: 'daemon' | 'run' = 'daemon';
+  address = '';
+  state: 'spare' | 'booting' | 'running' | 'exited' = 'spare';
+  outcome: ChildOutcome = { status: 'running' };
+  /** Told once the child has exited and its channel has delivered everything. */
+  onFinished: (child: ChildActor) => void = () => {};
+  readonly peer: Peer;
+
+  private stopRequested = false;
+  private channelEnded = false;
+  private channelError: Error | undefined;
+  private main: { ok: true; value: unknown } | { ok: false; error: Error } | undefined;
+  private boot: { resolve(): void; reject(error: Error): void } | undefined;
+  private exitWaiters: (() => void)[] = [];
+  private drainTimer: NodeJS.Timeout | undefined;
+
+  constructor(readonly handle: ChildHandle, actor: Actor, scope: Scope) {
+    this.peer = new Peer(handle.channel, {
+      actor,
+      parity: 0,
+      serve: serveCall,
+      control: (message) => this.control(message),
+    });
+    let child = this;
+    scope.run(function* readChild() {
+      let error = yield* child.peer.run();
+      child.channelClosed(error);
+    });
+    handle.onExit((exit) => this.exited(exit));
+  }
+
+  get pid(): number {
+    return this.handle.pid;
+  }
+
+  get alive(): boolean {
+    return this.state !== 'exited';
+  }
+
+  /**
+   * Send the spawn spec and wait until the child is ready. Fails with `ActorBootError` if the
+   * child reports a boot failure, exits, or is not ready within `bootTimeout`. A child that does
+   * not become ready (this operation failing or being halted) is killed.
+   */
+  *start(spec: SpawnSpec, bootTimeout: number): Operation<void> {
+    this.ref = { name: spec.name, uid: spec.uid };
+    this.peer.remote = this.ref;
+    this.kind = spec.main ? 'run' : 'daemon';
+    this.state = 'booting';
+    if (spec.main) this.peer.register(0, this.mainDialog());
+    this.peer.post({ type: 'spawn', spec });
+    yield* action<void>((resolve, reject) => {
+      this.boot = {
+        resolve: () => {
+          this.state = 'running';
+          resolve();
+        },
+        reject,
+      };
+      if (this.handle.exit) this.finish();
+      let timer = setTimeout(() => {
+        reject(new ActorBootError(this.ref, `not ready within ${bootTimeout} ms (bootTimeout)`));
+      }, bootTimeout);
+      return () => {
+        clearTimeout(timer);
+        this.boot = undefined;
+        if (this.state === 'booting') {
+          this.stopRequested = true;
+          this.handle.kill();
+        }
+      };
+    });
+  }
+
+  /**
+   * Ask the child to exit and wait until it has, escalating as API.md §5 describes. A spare has
+   * no state to save and is killed at once.
+   */
+  *stop(options: { hard?: boolean; cancelTimeout: number; killTimeout: number }): Operation<void> {
+    if (this.state === 'exited') return;
+    this.stopRequested = true;
+    if (this.state !== 'spare' && !options.hard) {
+      this.peer.post({ type: 'cancel-actor', canceller: this.peer.actor.uid });
+      if (yield* this.exitWithin(options.cancelTimeout)) return;
+      if (this.handle.terminate() && (yield* this.exitWithin(options.killTimeout))) return;
+    }
+    this.handle.kill();
+    yield* this.exitWithin(Infinity);
+  }
+
+  /** Wait until the child has exited and its outcome is known. */
+  *finished(): Operation<ChildOutcome> {
+    yield* this.exitWithin(Infinity);
+    return this.outcome;
+  }
+
+  private exitWithin(ms: number): Operation<boolean> {
+    return action<boolean>((resolve) => {
+      if (this.state === 'exited') {
+        resolve(true);
+        return () => {};
+      }
+      let done = () => resolve(true);
+      this.exitWaiters.push(done);
+      let timer = Number.isFinite(ms) ? setTimeout(() => resolve(false), ms) : undefined;
+      return () => {
+        clearTimeout(timer);
+        this.exitWaiters = this.exitWaiters.filter((waiter) => waiter !== done);
+      };
+    });
+  }
+
+  private control(message: ActorMessage): void {
+    switch (message.type) {
+      case 'booted':
+        return;
+      case 'ready':
+        this.address = message.address;
+        this.boot?.resolve();
+        return;
+      case 'boot-failed': {
+        let cause = unbox(message.error);
+        this.boot?.reject(new ActorBootError(this.ref, `${cause.type}: ${cause.message}`, { cause }));
+        return;
+      }
+      default:
+        throw new ProtocolError(`unexpected ${message.type} message from actor '${this.ref.name}'`);
+    }
+  }
+
+  /** Receives the outcome of a `runInActor` child's main function (dialog 0). */
+  private mainDialog(): Dialog {
+    return {
+      receive: (message: DialogMessage) => {
+        if (message.type === 'return') this.main = { ok: true, value: message.value };
+        if (message.type === 'error') this.main = { ok: false, error: unbox(message.error) };
+        if (message.type === 'return' || message.type === 'error') this.peer.unregister(0);
+      },
+      broken: () => {},
+    };
+  }
+
+  private channelClosed(error: Error | undefined): void {
+    this.channelEnded = true;
+    this.channelError = error;
+    if (this.handle.exit) {
+      this.finish();
+    } else if (this.state !== 'booting' || error) {
+      // A child that closed its channel (or sent garbage) cannot be talked to: end it.
+      this.handle.kill();
+    }
+  }
+
+  private exited(_exit: Exit): void {
+    if (this.channelEnded) this.finish();
+    else this.drainTimer = setTimeout(() => this.finish(), DRAIN_AFTER_EXIT_MS);
+  }
+
+  private finish(): void {
+    if (this.state === 'exited') return;
+    clearTimeout(this.drainTimer);
+    let exit = this.handle.exit ?? { code: null, signal: null };
+    let wasBooting = this.state === 'booting' || this.state === 'spare';
+    this.state = 'exited';
+    let broken = new BrokenActorError(this.ref, exit.code, exit.signal);
+    if (wasBooting) {
+      let why = exit.signal ? `it was killed by ${exit.signal}` : `it exited with code ${exit.code}`;
+      let error = new ActorBootError(this.ref, `${why} before it was ready`, { exitCode: exit.code, signal: exit.signal, cause: this.channelError });
+      this.outcome = { status: 'boot-failed', error };
+      this.boot?.reject(error);
+    } else if (this.main) {
+      this.outcome = this.main.ok ? { status: 'ok', value: this.main.value } : { status: 'failed', error: this.main.error };
+    } else if (this.stopRequested) {
+      this.outcome = { status: 'cancelled' };
+    } else if (this.channelError instanceof ProtocolError) {
+      this.outcome = { status: 'failed', error: this.channelError };
+    } else {
+      this.outcome = { status: 'failed', error: broken };
+    }
+    this.peer.break(this.stopRequested && !this.main ? new TransportError(`actor '${this.ref.name}' was cancelled`, { cause: broken }) : broken);
+    let waiters = this.exitWaiters;
+    this.exitWaiters = [];
+    for (let waiter of waiters) waiter();
+    this.onFinished(this);
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * The errors harrow raises (API.md §4). Each is a named export so `instanceof` works, and each
+ * carries what a user needs to act on it: which actor, which module, which exit code.
+ */
+
+/** An actor named by `{ name, uid }`. */
+export interface ActorRef {
+  name: string;
+  uid: string;
+}
+
+/** An error as it crosses a process boundary (the `error` field of protocol messages). */
+export interface BoxedError {
+  /** The original error's `name`, e.g. `'TypeError'`. */
+  type: string;
+  message: string;
+  stack: string;
+  /** The actor that raised it. */
+  src: ActorRef;
+  /** The actors that passed it on, nearest to `src` first. */
+  relay: ActorRef[];
+  /** For an `ActorGroupError`: each of its errors. */
+  errors?: BoxedError[];
+  /** For a `ContextCancelledError`: the uid of the actor that cancelled. */
+  canceller?: string;
+}
+
+/**
+ * An error raised in another actor. `type`, `message` and `remoteStack` are the original error's;
+ * `src` is the actor that raised it and `relay` the actors that passed it on, nearest to `src`
+ * first. Its `stack` shows where it surfaced locally, then the remote stack.
+ */
+export class RemoteActorError extends Error {
+  override name = 'RemoteActorError';
+  readonly type: string;
+  readonly remoteStack: string;
+  readonly src: ActorRef;
+  readonly relay: ActorRef[];
+  /** When `type` is `'ActorGroupError'`: the errors of the remote group. */
+  readonly errors: RemoteActorError[] | undefined;
+
+  constructor(boxed: BoxedError) {
+    super(boxed.message);
+    this.type = boxed.type;
+    this.remoteStack = boxed.stack;
+    this.src = boxed.src;
+    this.relay = boxed.relay;
+    this.errors = boxed.errors?.map((error) => unbox(error));
+    let path = [boxed.src, ...boxed.relay].map((actor) => `'${actor.name}' (${actor.uid})`).join(' → ');
+    let local = (this.stack ?? '').split('\n').slice(1).join('\n');
+    this.stack = `${this.name}: ${boxed.type} in actor ${path}: ${boxed.message}\n${local}\n` +
+      `    ── remote stack, actor '${boxed.src.name}' ──\n${indent(boxed.stack)}`;
+  }
+}
+
+/**
+ * Several children of one nursery failed. `errors` holds each child's error (and, last, the
+ * error of the nursery's own body if it failed too), so no failure is swallowed.
+ */
+export class ActorGroupError extends AggregateError {
+  override name = 'ActorGroupError';
+  declare readonly errors: Error[];
+
+  constructor(errors: Error[], message?: string) {
+    super(errors, message ?? `${errors.length} actors failed: ${errors.map(describeBriefly).join('; ')}`);
+  }
+}
+
+/**
+ * A child could not start: its module failed to import, node refused its flags, it exited or
+ * timed out before it was ready. Thrown by `startActor`/`runInActor`, never a hang.
+ */
+export class ActorBootError extends Error {
+  override name = 'ActorBootError';
+  readonly actor: ActorRef;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+
+  constructor(actor: ActorRef, message: string, options: { exitCode?: number | null; signal?: string | null; cause?: unknown } = {}) {
+    super(`actor '${actor.name}' (${actor.uid}) failed to start: ${message}`, { cause: options.cause });
+    this.actor = actor;
+    this.exitCode = options.exitCode ?? null;
+    this.signal = options.signal ?? null;
+  }
+}
+
+/**
+ * A child died without reporting a result: killed by a signal, `process.exit`, a native crash.
+ * `exitCode` and `signal` are what the operating system (or the worker thread) reported.
+ */
+export class BrokenActorError extends Error {
+  override name = 'BrokenActorError';
+  readonly actor: ActorRef;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+
+  constructor(actor: ActorRef, exitCode: number | null, signal: string | null, context = 'died') {
+    let how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
+    super(`actor '${actor.name}' (${actor.uid}) ${context}: it ${how}`);
+    this.actor = actor;
+    this.exitCode = exitCode;
+    this.signal = signal;
+  }
+}
+
+/**
+ * The other side cancelled a context. `canceller` is the uid of the actor that asked. The side
+ * that called `ctx.cancel()` gets no error from it.
+ */
+export class ContextCancelledError extends Error {
+  override name = 'ContextCancelledError';
+  readonly canceller: string;
+
+  constructor(canceller: string, message = `context cancelled by actor ${canceller}`) {
+    super(message);
+    this.canceller = canceller;
+  }
+}
+
+/**
+ * A `runInActor` actor was cancelled before it returned, so `portal.result()` has no result.
+ * `canceller` is the uid of the actor that cancelled it.
+ */
+export class ActorCancelledError extends Error {
+  override name = 'ActorCancelledError';
+  readonly actor: ActorRef;
+  readonly canceller: string;
+
+  constructor(actor: ActorRef, canceller: string) {
+    super(`actor '${actor.name}' (${actor.uid}) was cancelled before it returned`);
+    this.actor = actor;
+    this.canceller = canceller;
+  }
+}
+
+/**
+ * Raised in the target actor when a call names a function that is not `remote()`-marked or a
+ * module the actor has not enabled; the caller receives it as a `RemoteActorError` whose `type`
+ * is `'ModuleNotExposedError'`. Nothing was imported or run.
+ */
+export class ModuleNotExposedError extends Error {
+  override name = 'ModuleNotExposedError';
+}
+
+/** Box any thrown value for the wire, as raised (or passed on) by actor `self`. */
+export function box(error: unknown, self: ActorRef): BoxedError {
+  if (error instanceof RemoteActorError) {
+    return {
+      type: error.type,
+      message: error.message,
+      stack: error.remoteStack,
+      src: error.src,
+      relay: [...error.relay, self],
+      errors: error.errors?.map((inner) => box(inner, self)),
+    };
+  }
+  if (error instanceof ActorGroupError) {
+    return {
+      type: error.name,
+      message: error.message,
+      stack: error.stack ?? '',
+      src: self,
+      relay: [],
+      errors: error.errors.map((inner) => box(inner, self)),
+    };
+  }
+  if (error instanceof Error) {
+    let boxed: BoxedError = {
+      type: error.name || 'Error',
+      message: String(error.message),
+      stack: error.stack ?? `${error.name}: ${error.message}`,
+      src: self,
+      relay: [],
+    };
+    if (error instanceof ContextCancelledError) boxed.canceller = error.canceller;
+    return boxed;
+  }
+  let message = describeThrown(error);
+  return { type: 'Error', message, stack: `(a non-Error value was thrown: ${message})`, src: self, relay: [] };
+}
+
+/** The error a receiver raises for a boxed error. */
+export function unbox(boxed: BoxedError): RemoteActorError {
+  return new RemoteActorError(boxed);
+}
+
+function describeThrown(value: unknown): string {
+  try {
+    return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function describeBriefly(error: Error): string {
+  if (error instanceof RemoteActorError) return `${error.type} in '${error.src.name}': ${error.message}`;
+  return `${error.name}: ${error.message}`;
+}
+
+function indent(text: string): string {
+  return text.split('\n').map((line) => `    ${line}`).join('\n');
+}

@@ -1,0 +1,18 @@
+/**
+ * @harrow/runtime: actors, nurseries, portals, remote errors and cancellation, on effection.
+ */
+export { remote, isMainModule } from './remote.ts';
+export { currentActor, type ActorInfo } from './actor.ts';
+export { openNursery, type Nursery, type NurseryOptions, type ActorOptions, type ChildInfo } from './nursery.ts';
+export type { Portal, PortalActor, CancelOptions, Returned } from './portal.ts';
+export {
+  RemoteActorError,
+  ActorGroupError,
+  ActorBootError,
+  BrokenActorError,
+  ActorCancelledError,
+  ContextCancelledError,
+  ModuleNotExposedError,
+  type ActorRef,
+} from './errors.ts';
+export { TransportError, ProtocolError } from '@harrow/transport';

@@ -1,0 +1,25 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * The module URL an actor enables for an `enableModules` entry: file URLs as they are, bare
+ * package specifiers resolved from the current working directory (the program's project), then
+ * from the runtime's own location.
+ */
+export function resolveModule(specifier: string): string {
+  if (specifier.startsWith('file:')) return specifier;
+  if (specifier.startsWith('.')) {
+    throw new TypeError(`enableModules: "${specifier}" is relative; write new URL('${specifier}', import.meta.url)`);
+  }
+  try {
+    return pathToFileURL(createRequire(join(process.cwd(), 'package.json')).resolve(specifier)).href;
+  } catch {
+    // not resolvable the CommonJS way (an ESM-only package): try ESM resolution
+  }
+  try {
+    return import.meta.resolve(specifier);
+  } catch {
+    throw new TypeError(`enableModules: cannot resolve "${specifier}" from ${process.cwd()}`);
+  }
+}

@@ -1,0 +1,285 @@
+import { assertEncodable } from '@harrow/transport';
+import { action, all, createScope, withResolvers, type Operation, type Scope } from 'effection';
+import { newUid, type Actor } from './actor.ts';
+import { ChildActor } from './child.ts';
+import { ActorGroupError } from './errors.ts';
+import { logLevel } from './log.ts';
+import { useOwner, type Ending } from './owner.ts';
+import { createPortal, type Portal, type RemoteFn, type Returned } from './portal.ts';
+import type { SpawnSpec } from './protocol.ts';
+import { isChildActor, markOf, moduleUrl } from './remote.ts';
+import { useActor } from './root.ts';
+import { childExecArgv } from './spawn/exec-argv.ts';
+import { bootSlot } from './spawn/boot-slots.ts';
+import type { ChildHandle } from './spawn/handle.ts';
+import { startProcess } from './spawn/process.ts';
+import { startThread } from './spawn/thread.ts';
+import { resolveModule } from './modules.ts';
+
+/** Options of `openNursery`. Times are milliseconds. */
+export interface NurseryOptions {
+  /** How long a cancelled actor has to exit before it gets SIGTERM. Default 1000. */
+  cancelTimeout?: number;
+  /** How long after SIGTERM before SIGKILL. Default 1000. */
+  killTimeout?: number;
+  /** How long a child may take to become ready before it is an `ActorBootError`. Default 10000. */
+  bootTimeout?: number;
+  /** Keep a warm spare process so that spawning costs a handshake, not a Node start-up. Default true. */
+  spare?: boolean;
+  /** Default log level of the children (else `HARROW_LOGLEVEL`, else `warn`). */
+  loglevel?: string;
+  /** Default debug mode of the children. */
+  debugMode?: boolean;
+}
+
+/** Options of `startActor` and `runInActor` (API.md §2). */
+export interface ActorOptions {
+  /** For `runInActor` (default: the function's name); `startActor` takes it first. */
+  name?: string;
+  /** Modules the actor imports and allows calls into: module URLs, absolute paths or bare package specifiers. */
+  enableModules?: (string | URL)[];
+  /** `'process'` (default) or `'thread'`. */
+  spawn?: 'process' | 'thread';
+  /** Extra environment variables (merged over this process's). */
+  env?: Record<string, string>;
+  /** Node flags (default: this process's, so a parent under tsx spawns children that load TypeScript). */
+  execArgv?: string[];
+  loglevel?: string;
+  debugMode?: boolean;
+  /** Overrides the nursery's `bootTimeout` for this actor. */
+  bootTimeout?: number;
+}
+
+/** A child as `nursery.children` lists it. */
+export interface ChildInfo {
+  name: string;
+  uid: string;
+  pid: number;
+}
+
+/** The handle `openNursery` gives (API.md §2). */
+export interface Nursery {
+  /** Spawn a long-lived actor and return once it is ready to serve. */
+  startActor(name: string, options?: ActorOptions): Operation<Portal>;
+  /** Spawn an actor that runs `fn(...args)` once and exits; its name defaults to `fn.name`. */
+  runInActor<F extends RemoteFn>(fn: F, args?: Parameters<F>, options?: ActorOptions): Operation<Portal<Returned<ReturnType<F>>>>;
+  /** Cancel every child; `{ hard: true }` kills at once. Returns when all have exited. */
+  cancel(options?: { hard?: boolean }): Operation<void>;
+  /** The live children. */
+  readonly children: ChildInfo[];
+}
+
+/**
+ * Open an actor nursery for as long as the current scope lasts. The first nursery in a process
+ * starts the process's root actor. When the scope ends: if its body completed, every
+ * `runInActor` child is awaited; then every child still running is cancelled (gracefully, then
+ * escalated: API.md §5); the scope exits only when every child has exited and been reaped.
+ *
+ * If any child fails, the scope fails at once, its body and the other children are cancelled,
+ * and the error thrown from it is that child's error, or an `ActorGroupError` holding each
+ * failure when there were several.
+ *
+ * @example
+ * ```ts
+ * let nursery = yield* openNursery();
+ * let portal = yield* nursery.runInActor(hello, ['world']);
+ * console.log(yield* portal.result());
+ * ```
+ */
+export function openNursery(options: NurseryOptions = {}): Operation<Nursery> {
+  return {
+    *[Symbol.iterator]() {
+      let owner = yield* useOwner();
+      let actor = yield* useActor(owner);
+      let [scope] = createScope(owner.scope);
+      let nursery = new ActorNursery(actor, scope, resolveOptions(options));
+      // Registered after the scope above, so it runs first: children's channels are still read
+      // while the nursery waits for them.
+      owner.onDestroyed(() => nursery.close(owner.ending()));
+      nursery.unhook = owner.onHalt(() => nursery.cancelSoon());
+      scope.run(() => nursery.watch());
+      nursery.startSpare();
+      return nursery;
+    },
+  };
+}
+
+type Resolved = Required<Omit<NurseryOptions, 'loglevel' | 'debugMode'>> & { loglevel: string; debugMode: boolean };
+
+function resolveOptions(options: NurseryOptions): Resolved {
+  return {
+    cancelTimeout: options.cancelTimeout ?? 1000,
+    killTimeout: options.killTimeout ?? 1000,
+    bootTimeout: options.bootTimeout ?? 10_000,
+    spare: options.spare ?? true,
+    loglevel: logLevel(options.loglevel),
+    debugMode: options.debugMode ?? false,
+  };
+}
+
+class ActorNursery implements Nursery {
+  unhook: () => void = () => {};
+  private all = new Set<ChildActor>();
+  private failures: Error[] = [];
+  private firstFailure = withResolvers<Error>();
+  private cancelling = false;
+  private closing = false;
+  private wake: (() => void) | undefined;
+  private spare: ChildActor | undefined;
+  private unlistenShutdown: () => void;
+
+  constructor(private actor: Actor, private scope: Scope, private options: Resolved) {
+    this.unlistenShutdown = actor.onShutdown(() => this.cancelSoon());
+  }
+
+  get children(): ChildInfo[] {
+    return [...this.all].filter((child) => child.alive).map((child) => ({ ...child.ref, pid: child.pid }));
+  }
+
+  *startActor(name: string, options: ActorOptions = {}): Operation<Portal> {
+    if (typeof name !== 'string' || !name) throw new TypeError('startActor(name, options): name must be a non-empty string');
+    let child = yield* this.spawn(name, options);
+    return createPortal(child, this.options);
+  }
+
+  *runInActor<F extends RemoteFn>(fn: F, args: Parameters<F> = [] as unknown as Parameters<F>, options: ActorOptions = {}) {
+    if (typeof fn !== 'function') throw new TypeError('runInActor(fn, args, options): fn must be a remote() function');
+    assertEncodable(args, 'args');
+    let mark = markOf(fn);
+    let main = { module: mark?.module ?? '', fn: mark?.name ?? fn.name, args: args as unknown[] };
+    let child = yield* this.spawn(options.name ?? fn.name, options, main);
+    return createPortal<Returned<ReturnType<F>>>(child, this.options);
+  }
+
+  *cancel(options: { hard?: boolean } = {}): Operation<void> {
+    yield* this.stopAll(options.hard ?? false);
+  }
+
+  /** Fails the owner's scope with the first child failure. */
+  *watch(): Operation<void> {
+    throw yield* this.firstFailure.operation;
+  }
+
+  /** The owner is being halted or failed: stop waiting for `runInActor` children. */
+  cancelSoon(): void {
+    this.cancelling = true;
+    this.wake?.();
+  }
+
+  startSpare(): void {
+    if (!this.options.spare || this.closing || this.spare) return;
+    let handle: ChildHandle;
+    try {
+      handle = startProcess({ execArgv: childExecArgv(), env: process.env, detached: !isChildActor() });
+    } catch (error) {
+      this.actor.log.warn({ err: error }, 'could not start a spare process');
+      return;
+    }
+    let spare = new ChildActor(handle, this.actor, this.scope);
+    spare.onFinished = () => {
+      if (this.spare === spare) this.spare = undefined;
+    };
+    this.spare = spare;
+  }
+
+  private *spawn(name: string, options: ActorOptions, main?: SpawnSpec['main']): Operation<ChildActor> {
+    if (this.closing) throw new Error(`the nursery is closing; cannot start actor '${name}'`);
+    let enableModules = (options.enableModules ?? []).map((module) => resolveModule(moduleUrl(module)));
+    if (main?.module && !enableModules.includes(main.module)) enableModules.push(main.module);
+    let spec: SpawnSpec = {
+      name,
+      uid: newUid(),
+      parent: { ...this.actor.ref, address: this.actor.address },
+      treeDir: this.actor.treeDir,
+      enableModules,
+      loglevel: logLevel(options.loglevel ?? this.options.loglevel),
+      debugMode: options.debugMode ?? this.options.debugMode,
+      ...(main ? { main } : {}),
+    };
+    let child = this.takeSpare(options);
+    // A spare is already started; a new child waits for a boot slot first.
+    let release = child ? () => {} : yield* bootSlot();
+    try {
+      if (this.closing) throw new Error(`the nursery is closing; cannot start actor '${name}'`);
+      child ??= new ChildActor(this.startHandle(options), this.actor, this.scope);
+      child.onFinished = (finished) => this.finished(finished);
+      this.all.add(child);
+      yield* child.start(spec, options.bootTimeout ?? this.options.bootTimeout);
+    } catch (error) {
+      if (child) this.all.delete(child);
+      throw error;
+    } finally {
+      release();
+    }
+    this.actor.log.debug({ child: name, uid: spec.uid, pid: child.pid }, 'actor started');
+    this.startSpare();
+    return child;
+  }
+
+  private takeSpare(options: ActorOptions): ChildActor | undefined {
+    let usable = (options.spawn ?? 'process') === 'process' && !options.env && !options.execArgv;
+    let spare = this.spare;
+    if (!usable || !spare || spare.state !== 'spare') return undefined;
+    this.spare = undefined;
+    return spare;
+  }
+
+  private startHandle(options: ActorOptions): ChildHandle {
+    let env = options.env ? { ...process.env, ...options.env } : process.env;
+    if (options.spawn === 'thread') return startThread({ execArgv: [], env });
+    if (options.spawn !== undefined && options.spawn !== 'process') {
+      throw new TypeError(`spawn must be 'process' or 'thread', got ${JSON.stringify(options.spawn)}`);
+    }
+    return startProcess({ execArgv: childExecArgv(options.execArgv), env, detached: !isChildActor() });
+  }
+
+  private finished(child: ChildActor): void {
+    if (child.outcome.status === 'failed') {
+      this.actor.log.debug({ child: child.ref.name, err: child.outcome.error }, 'actor failed');
+      this.failures.push(child.outcome.error);
+      this.cancelling = true;
+      if (!this.closing) this.firstFailure.resolve(child.outcome.error);
+    }
+    this.wake?.();
+  }
+
+  /**
+   * End of the owner's scope. `ending` says how its body ended: only a completed body waits
+   * for its `runInActor` children.
+   */
+  *close(ending: Ending): Operation<void> {
+    this.closing = true;
+    this.unhook();
+    this.unlistenShutdown();
+    if (ending.kind === 'completed' && !this.actor.shuttingDown) yield* this.awaitRunChildren();
+    yield* this.stopAll(false);
+    let failures = [...this.failures];
+    if (ending.kind === 'failed' && failures.length > 0 && !failures.includes(ending.error as Error)) {
+      failures.push(ending.error as Error);
+    }
+    if (failures.length > 1) throw new ActorGroupError(failures);
+    if (failures.length === 1 && !(ending.kind === 'failed' && ending.error === failures[0])) throw failures[0];
+  }
+
+  private *awaitRunChildren(): Operation<void> {
+    let pending = () => [...this.all].some((child) => child.kind === 'run' && child.alive);
+    while (!this.cancelling && pending()) {
+      yield* action<void>((resolve) => {
+        this.wake = resolve;
+        return () => {
+          this.wake = undefined;
+        };
+      });
+    }
+  }
+
+  private *stopAll(hard: boolean): Operation<void> {
+    let ladder = { hard, cancelTimeout: this.options.cancelTimeout, killTimeout: this.options.killTimeout };
+    let stopping = [...this.all].filter((child) => child.alive);
+    if (this.closing && this.spare) {
+      stopping.push(this.spare);
+      this.spare = undefined;
+    }
+    if (stopping.length > 0) yield* all(stopping.map((child) => child.stop(ladder)));
+  }
+}

@@ -1,0 +1,145 @@
+import { ProtocolError, TransportError, type Channel } from '@harrow/transport';
+import type { Operation } from 'effection';
+import type { Actor } from './actor.ts';
+import type { ActorRef } from './errors.ts';
+import { parseMessage, type ActorMessage, type CallKind, type DialogMessage, type Message } from './protocol.ts';
+import { markOf } from './remote.ts';
+
+/** One call and everything it leads to, as seen by one side. */
+export interface Dialog {
+  receive(message: DialogMessage): void;
+  /** The connection is gone; `error` says why (a `BrokenActorError` when the actor died). */
+  broken(error: Error): void;
+}
+
+/** Handles an incoming call; provided by the serving side (see serve.ts). */
+export type CallHandler = (peer: Peer, message: Extract<Message, { type: 'call' }>) => void;
+
+export interface PeerOptions {
+  /** The actor on this side. */
+  actor: Actor;
+  /** Call ids this side allocates: the spawner's are even, the spawned side's odd. */
+  parity: 0 | 1;
+  /** Serve calls from the other side with this handler; without it, a call is a protocol error. */
+  serve?: CallHandler;
+  /** Actor-level messages (the spawn handshake, cancel requests); without it they are protocol errors. */
+  control?: (message: ActorMessage) => void;
+}
+
+/**
+ * A connection to another actor, multiplexing any number of dialogs over one channel. Incoming
+ * messages are dispatched synchronously to their dialog, so no dialog can hold up another:
+ * each dialog's own buffering is bounded by its flow control, not by this loop.
+ */
+export class Peer {
+  /** The actor on the other side, once known. */
+  remote: ActorRef | undefined;
+  readonly actor: Actor;
+  private dialogs = new Map<number, Dialog>();
+  private nextCid: number;
+  private serve: CallHandler | undefined;
+  private control: ((message: ActorMessage) => void) | undefined;
+  /** Set once the connection is gone; new calls fail with it. */
+  private brokenWith: Error | undefined;
+
+  constructor(readonly channel: Channel, options: PeerOptions) {
+    this.actor = options.actor;
+    this.nextCid = options.parity === 0 ? 2 : 1;
+    this.serve = options.serve;
+    this.control = options.control;
+  }
+
+  /**
+   * Read and dispatch messages until the connection ends. Returns the error it ended with: a
+   * `TransportError`/`ProtocolError`, or `undefined` for a clean close. The owner then decides
+   * what the in-flight dialogs are told (see `break`).
+   */
+  *run(): Operation<Error | undefined> {
+    let inbox = yield* this.channel.messages;
+    try {
+      while (true) {
+        let next = yield* inbox.next();
+        if (next.done) return undefined;
+        this.dispatch(next.value);
+      }
+    } catch (error) {
+      this.channel.destroy();
+      return error instanceof Error ? error : new TransportError(String(error));
+    }
+  }
+
+  private dispatch(value: unknown): void {
+    let message = parseMessage(value);
+    if (!('cid' in message)) {
+      if (!this.control) throw new ProtocolError(`unexpected ${message.type} message from ${this.channel.peer}`);
+      this.control(message);
+      return;
+    }
+    if (message.type === 'call') {
+      if (!this.serve) throw new ProtocolError(`unexpected call from ${this.channel.peer}`);
+      this.serve(this, message);
+      return;
+    }
+    // Messages for a dialog that already ended (a reply racing a cancellation) are dropped.
+    this.dialogs.get(message.cid)?.receive(message);
+  }
+
+  /**
+   * Start a call: encode and send it at once, register `dialog` under its id, and return the
+   * id. A value the codec cannot carry is a `TypeError` naming it (`args[1].cb is a function`),
+   * thrown before anything is sent.
+   */
+  call(fn: Function, args: unknown[], kind: CallKind, dialog: (cid: number) => Dialog): number {
+    if (this.brokenWith) throw this.brokenWith;
+    if (!Array.isArray(args)) throw new TypeError('arguments must be an array');
+    let mark = markOf(fn);
+    let cid = this.nextCid;
+    this.channel.post({ type: 'call', cid, kind, module: mark?.module ?? null, fn: mark?.name ?? (fn.name || '<anonymous>'), args });
+    this.nextCid += 2;
+    this.dialogs.set(cid, dialog(cid));
+    return cid;
+  }
+
+  register(cid: number, dialog: Dialog): void {
+    this.dialogs.set(cid, dialog);
+  }
+
+  unregister(cid: number): void {
+    this.dialogs.delete(cid);
+  }
+
+  /**
+   * Send a message of a dialog or of the actor. Returns false if the connection is gone, in
+   * which case the message is dropped: the other side learns of the broken connection itself.
+   * A value the codec cannot carry still throws its `TypeError`.
+   */
+  post(message: Message): boolean {
+    if (this.brokenWith || this.channel.closed) return false;
+    try {
+      this.channel.post(message);
+      return true;
+    } catch (error) {
+      if (error instanceof TransportError) return false;
+      throw error;
+    }
+  }
+
+  /** Send, waiting while the connection is full (stream data). */
+  *send(message: Message): Operation<void> {
+    if (this.brokenWith) throw this.brokenWith;
+    yield* this.channel.send(message);
+  }
+
+  /** The connection is gone: fail every dialog with `error` and refuse new calls. */
+  break(error: Error): void {
+    if (this.brokenWith) return;
+    this.brokenWith = error;
+    let dialogs = [...this.dialogs.values()];
+    this.dialogs.clear();
+    for (let dialog of dialogs) dialog.broken(error);
+  }
+
+  get broken(): Error | undefined {
+    return this.brokenWith;
+  }
+}

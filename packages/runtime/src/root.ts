@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listen } from '@harrow/transport';
+import { createScope, withResolvers, type Operation, type WithResolvers } from 'effection';
+import { Actor, maybeCurrentActor, rootUid, setCurrentActor } from './actor.ts';
+import { logLevel } from './log.ts';
+import type { Owner } from './owner.ts';
+import { isChildActor } from './remote.ts';
+import { serveListener } from './serve.ts';
+
+interface Root {
+  actor: Actor;
+  users: number;
+  ready: WithResolvers<void>;
+  destroy(): Operation<void>;
+  removeDir(): void;
+}
+
+let root: Root | undefined;
+
+/**
+ * The actor of this process, for a nursery opened by `owner`. In a spawned actor that is the
+ * actor itself. In the root process the first nursery starts the root actor (a private temp
+ * directory for the tree's sockets, and a listening socket in it), and the last nursery to end
+ * stops it and removes the directory.
+ */
+export function* useActor(owner: Owner): Operation<Actor> {
+  if (isChildActor()) {
+    let actor = maybeCurrentActor();
+    if (!actor) throw new Error('this actor is still starting; open nurseries from remote functions, not at module top level');
+    return actor;
+  }
+  let state = (root ??= startRoot());
+  state.users++;
+  owner.onDestroyed(() => release(state));
+  yield* state.ready.operation;
+  return state.actor;
+}
+
+function startRoot(): Root {
+  let dir = mkdtempSync(join(tmpdir(), 'harrow-'));
+  let [scope, destroyScope] = createScope();
+  let actor = new Actor('root', rootUid(), undefined, dir, scope, logLevel(), false);
+  setCurrentActor(actor);
+  let ready = withResolvers<void>();
+  scope.run(function* rootListener() {
+    try {
+      let listener = yield* listen(`uds://${join(dir, `${actor.uid}.sock`)}`);
+      actor.address = listener.address;
+      ready.resolve();
+      yield* serveListener(listener, actor);
+    } catch (error) {
+      ready.reject(error as Error);
+    }
+  });
+  // If the process exits without its nurseries ending (process.exit, a crash), still remove
+  // the directory; the children notice our death on their own.
+  let removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeDir);
+  return {
+    actor,
+    users: 0,
+    ready,
+    *destroy() {
+      yield* destroyScope();
+    },
+    removeDir,
+  };
+}
+
+function* release(state: Root): Operation<void> {
+  state.users--;
+  if (state.users > 0) return;
+  if (root === state) root = undefined;
+  if (maybeCurrentActor() === state.actor) setCurrentActor(undefined);
+  yield* state.destroy();
+  state.removeDir();
+  process.off('exit', state.removeDir);
+}

@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { createChannel, socketWire } from '@harrow/transport';
+import { TSX_LOADER } from './exec-argv.ts';
+import type { ChildHandle, Exit, StartOptions } from './handle.ts';
+
+const BOOT = new URL('../boot.mjs', import.meta.url).pathname;
+const CHILD_MAIN = new URL('../child-main.ts', import.meta.url).href;
+
+/**
+ * Start a child process running `child-main.ts` (through boot.mjs). Its fd 3 is one end of a socket pair that is
+ * both its channel to us and its lifeline: if we die, however we die, it reads end-of-file and
+ * cancels itself. stdout and stderr are inherited, so `console.log` in any actor shows up;
+ * stdin is not (the root owns the terminal).
+ *
+ * `detached` puts the child in a new session and process group: the root does this for its
+ * children so that Ctrl-C at a terminal reaches only the root, which cancels the tree in order,
+ * and so that a final SIGKILL to the group also takes any grandchild left behind. Deeper
+ * actors stay in their ancestor's group.
+ */
+export function startProcess(options: StartOptions & { detached: boolean }): ChildHandle {
+  let child = spawn(process.execPath, [...options.execArgv, BOOT, TSX_LOADER, CHILD_MAIN], {
+    stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
+    env: options.env,
+    detached: options.detached,
+  });
+  let exit: Exit | undefined;
+  let listeners: ((exit: Exit) => void)[] = [];
+  let exited = (code: number | null, signal: string | null) => {
+    if (exit) return;
+    exit = { code, signal };
+    if (options.detached) killGroup(pid, 'SIGKILL');
+    for (let listener of listeners) listener(exit);
+  };
+  // A spawn that fails (EAGAIN, ENOMEM) reports 'error' and no 'exit'.
+  child.on('error', () => exited(null, null));
+  child.on('exit', exited);
+  let pid = child.pid ?? -1;
+  let socket = child.stdio[3] as Socket;
+  let channel = createChannel(socketWire(socket, `actor process ${pid}`));
+  return {
+    pid,
+    channel,
+    get exit() {
+      return exit;
+    },
+    onExit(listener) {
+      if (exit) listener(exit);
+      else listeners.push(listener);
+    },
+    terminate() {
+      if (!exit) child.kill('SIGTERM');
+      return true;
+    },
+    kill() {
+      if (exit) return;
+      if (options.detached) killGroup(pid, 'SIGKILL');
+      child.kill('SIGKILL');
+    },
+  };
+}
+
+/** Signal a whole process group; nothing if it is already empty. */
+function killGroup(leader: number, signal: NodeJS.Signals): void {
+  if (leader <= 0) return;
+  try {
+    process.kill(-leader, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}

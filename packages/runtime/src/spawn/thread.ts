@@ -1,0 +1,48 @@
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { createChannel, portWire } from '@harrow/transport';
+import { TSX_API } from './exec-argv.ts';
+import type { ChildHandle, Exit, StartOptions } from './handle.ts';
+
+const BOOT = new URL('../boot.mjs', import.meta.url);
+const THREAD_MAIN = new URL('../thread-main.ts', import.meta.url).href;
+
+/**
+ * Start a thread actor: a worker thread that registers tsx (Node 20 workers do not inherit the
+ * parent's loader hooks; see boot.mjs) and runs `thread-main.ts`, talking over a `MessagePort`. A thread has
+ * no signals: "terminate" has no graceful step and "kill" is `worker.terminate()`. Its
+ * `console.log` goes through the parent thread's stdout, as Node does for workers.
+ */
+export function startThread(options: StartOptions): ChildHandle {
+  let { port1, port2 } = new MessageChannel();
+  let worker = new Worker(BOOT, {
+    workerData: { port: port2, entry: THREAD_MAIN, tsx: TSX_API },
+    transferList: [port2],
+    env: options.env,
+  });
+  let exit: Exit | undefined;
+  let listeners: ((exit: Exit) => void)[] = [];
+  let exited = (code: number | null) => {
+    if (exit) return;
+    exit = { code, signal: null };
+    for (let listener of listeners) listener(exit);
+  };
+  // An uncaught error in the thread ends it; 'exit' follows with code 1.
+  worker.on('error', () => {});
+  worker.on('exit', exited);
+  let channel = createChannel(portWire(port1, `actor thread ${worker.threadId}`));
+  return {
+    pid: process.pid,
+    channel,
+    get exit() {
+      return exit;
+    },
+    onExit(listener) {
+      if (exit) listener(exit);
+      else listeners.push(listener);
+    },
+    terminate: () => false,
+    kill() {
+      if (!exit) void worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,180 @@
+import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { expect } from 'vitest';
+
+/*
+ * Leak detection. Every test that spawns gets a fresh tag in its environment
+ * (HARROW_TEST_TAG), which every process it starts inherits, however deep, and keeps even when
+ * it is orphaned and adopted by init. After the test, no process may carry the tag, and the test
+ * process may have no unreaped (zombie) children.
+ */
+
+const TAG = 'HARROW_TEST_TAG';
+
+/** Give the processes this test starts a tag of their own; returns it. Call in `beforeEach`. */
+export function tagProcesses(): string {
+  let tag = randomBytes(6).toString('hex');
+  process.env[TAG] = tag;
+  return tag;
+}
+
+/** Pids of live processes carrying `tag` (this process excluded). */
+export function tagged(tag: string): number[] {
+  let found: number[] = [];
+  for (let entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let pid = Number(entry);
+    if (pid === process.pid) continue;
+    let environ: string;
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+    } catch {
+      continue; // gone, or a zombie (its environment is no longer readable)
+    }
+    if (environ.split('\0').includes(`${TAG}=${tag}`) && !isZombie(pid)) found.push(pid);
+  }
+  return found;
+}
+
+/** Children of this process that exited but were never reaped. */
+export function zombieChildren(): number[] {
+  let found: number[] = [];
+  for (let entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat = procStat(Number(entry));
+    if (stat && stat.ppid === process.pid && stat.state === 'Z') found.push(Number(entry));
+  }
+  return found;
+}
+
+function isZombie(pid: number): boolean {
+  return procStat(pid)?.state === 'Z';
+}
+
+function procStat(pid: number): { state: string; ppid: number } | undefined {
+  try {
+    let text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    let fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0]!, ppid: Number(fields[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a process is alive (and not a zombie). */
+export function alive(pid: number): boolean {
+  let stat = procStat(pid);
+  return stat !== undefined && stat.state !== 'Z';
+}
+
+/**
+ * Assert that nothing started under `tag` is alive and nothing is left unreaped. With
+ * `withinMs`, allow that long for processes to notice and exit (for tests where the root
+ * itself was killed); otherwise they must already be gone.
+ */
+export async function expectNoLeaks(tag: string, withinMs = 0): Promise<void> {
+  let deadline = Date.now() + withinMs;
+  let left = tagged(tag);
+  while (left.length > 0 && Date.now() < deadline) {
+    await pause(20);
+    left = tagged(tag);
+  }
+  expect(left.map(describeProcess), 'processes left alive').toEqual([]);
+  expect(zombieChildren(), 'children left unreaped').toEqual([]);
+}
+
+function describeProcess(pid: number): string {
+  try {
+    return `${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').slice(0, 160)}`;
+  } catch {
+    return `${pid}`;
+  }
+}
+
+/** Polling interval for conditions that have no event to wait on (another process's state). */
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Wait until `check()` is true, polling; fails after `timeoutMs`. */
+export async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  let deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await pause(10);
+  }
+}
+
+/** A temporary directory, removed by the returned function. */
+export function tempDir(): { path: string; remove(): void } {
+  let path = mkdtempSync(join(tmpdir(), 'harrow-test-'));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Marker files: actors write them to prove something ran (or did not). */
+export function markers(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+/**
+ * Run a TypeScript program as a separate root process (for tests that signal or kill the
+ * root), with stdout collected line by line.
+ */
+export function startProgram(file: URL, args: string[] = [], env: Record<string, string> = {}): Program {
+  let child = spawnProcess(process.execPath, ['--import', 'tsx', file.pathname, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let lines: string[] = [];
+  let stderr = '';
+  let waiters: { match: RegExp; resolve(line: string): void }[] = [];
+  let buffered = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    buffered += chunk;
+    let parts = buffered.split('\n');
+    buffered = parts.pop()!;
+    for (let line of parts) {
+      lines.push(line);
+      for (let waiter of [...waiters]) {
+        if (waiter.match.test(line)) {
+          waiters = waiters.filter((other) => other !== waiter);
+          waiter.resolve(line);
+        }
+      }
+    }
+  });
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => (stderr += chunk));
+  let exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return {
+    process: child,
+    lines,
+    get stderr() {
+      return stderr;
+    },
+    exited,
+    line(match: RegExp, timeoutMs = 20_000): Promise<string> {
+      let found = lines.find((line) => match.test(line));
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        let timer = setTimeout(() => reject(new Error(`no line matching ${match} within ${timeoutMs} ms; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`)), timeoutMs);
+        waiters.push({ match, resolve: (line) => { clearTimeout(timer); resolve(line); } });
+      });
+    },
+  };
+}
+
+export interface Program {
+  process: ChildProcess;
+  lines: string[];
+  readonly stderr: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The first stdout line matching `match`, waiting for it if needed. */
+  line(match: RegExp, timeoutMs?: number): Promise<string>;
+}

@@ -1,0 +1,99 @@
+import { all, run, scoped, sleep, spawn } from 'effection';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { currentActor, openNursery, type Portal } from '../src/index.ts';
+import { add, asyncAdd, slowAdd, whoami } from './fixtures/basic.ts';
+import { expectNoLeaks, tagProcesses } from './helpers.ts';
+
+const basic = new URL('./fixtures/basic.ts', import.meta.url);
+
+let tag: string;
+beforeEach(() => {
+  tag = tagProcesses();
+});
+
+describe.each(['process', 'thread'] as const)('nursery and portals (%s actors)', (backend) => {
+  afterEach(async () => {
+    await expectNoLeaks(tag);
+  });
+
+  it('runs functions in a started actor and reports who it is', async () => {
+    await run(function* () {
+      let nursery = yield* openNursery();
+      let portal = yield* nursery.startActor('worker', { enableModules: [basic], spawn: backend });
+      expect(yield* portal.run(add, 1, 2)).toBe(3);
+      expect(yield* portal.run(slowAdd, 3, 4)).toBe(7);
+      expect(yield* portal.run(asyncAdd, 5, 6)).toBe(11);
+      let info = yield* portal.run(whoami);
+      expect(info).toMatchObject({ name: 'worker', uid: portal.actor.uid, parent: { name: 'root', uid: currentActor().uid } });
+      expect(info.address).toBe(portal.actor.address);
+      if (backend === 'process') expect(info.pid).not.toBe(process.pid);
+      else expect(info.pid).toBe(process.pid);
+      expect(nursery.children).toEqual([{ name: 'worker', uid: portal.actor.uid, pid: portal.actor.pid }]);
+    });
+  });
+
+  it('awaits a runInActor actor and gives its result', async () => {
+    let result = await run(function* () {
+      let nursery = yield* openNursery();
+      let portal = yield* nursery.runInActor(slowAdd, [40, 2], { spawn: backend });
+      expect(portal.actor.name).toBe('slowAdd');
+      return yield* portal.result();
+    });
+    expect(result).toBe(42);
+  });
+
+  it('waits for runInActor actors when the scope completes', async () => {
+    let portals: Portal<number>[] = [];
+    await run(function* () {
+      yield* scoped(function* () {
+        let nursery = yield* openNursery();
+        for (let i = 0; i < 3; i++) portals.push(yield* nursery.runInActor(slowAdd, [i, 1], { spawn: backend, name: `adder-${i}` }));
+      });
+      // The nursery is closed, and every result was collected before it closed.
+      expect(yield* all(portals.map((portal) => portal.result()))).toEqual([1, 2, 3]);
+    });
+  });
+
+  it('serves 100 concurrent calls on one actor', async () => {
+    await run(function* () {
+      let nursery = yield* openNursery();
+      let portal = yield* nursery.startActor('busy', { enableModules: [basic], spawn: backend });
+      let results = yield* all(Array.from({ length: 100 }, (_, i) => portal.run(slowAdd, i, i)));
+      expect(results).toEqual(Array.from({ length: 100 }, (_, i) => 2 * i));
+    });
+  });
+
+  it('cancelActor stops one actor and waits for its exit', async () => {
+    await run(function* () {
+      let nursery = yield* openNursery();
+      let first = yield* nursery.startActor('first', { enableModules: [basic], spawn: backend });
+      let second = yield* nursery.startActor('second', { enableModules: [basic], spawn: backend });
+      yield* first.cancelActor();
+      expect(nursery.children.map((child) => child.name)).toEqual(['second']);
+      expect(yield* second.run(add, 2, 2)).toBe(4);
+      yield* nursery.cancel();
+      expect(nursery.children).toEqual([]);
+    });
+  });
+
+  it('starts and tears down 50 actors in one nursery', async () => {
+    await run(function* () {
+      let nursery = yield* openNursery();
+      let portals = yield* all(Array.from({ length: 50 }, (_, i) => nursery.startActor(`many-${i}`, { enableModules: [basic], spawn: backend })));
+      expect(nursery.children).toHaveLength(50);
+      let sums = yield* all(portals.map((portal, i) => portal.run(add, i, 1)));
+      expect(sums).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    });
+  }, 120_000);
+
+  it('cancels startActor actors when the scope ends, even with calls in flight', async () => {
+    await run(function* () {
+      yield* scoped(function* () {
+        let nursery = yield* openNursery();
+        let portal = yield* nursery.startActor('sleeper', { enableModules: [basic], spawn: backend });
+        yield* spawn(() => portal.run(slowAdd, 1, 1));
+        yield* sleep(1);
+      });
+    });
+  });
+});
