@@ -62,7 +62,7 @@ function* actorMain(channel: Channel): Operation<number> {
     try {
       yield* until(import(module));
     } catch (error) {
-      actor.log.error({ err: error, module }, 'enabled module failed to import');
+      actor.log.debug({ err: error, module }, 'enabled module failed to import');
       channel.post({ type: 'boot-failed', error: box(importError(module, error), actor.ref) });
       return 1;
     }
@@ -93,6 +93,9 @@ function* actorMain(channel: Channel): Operation<number> {
     actor.shutdown();
   });
   channel.post({ type: 'ready', pid: process.pid, address: actor.address });
+  // The main function may end the process at once (process.exit): the parent must hear of
+  // readiness first, or it would report a boot failure.
+  channel.flush();
   actor.log.debug({ address: actor.address, modules }, 'ready');
 
   if (spec.main) runMain(parent, actor, spec.main, () => actor.shutdown());

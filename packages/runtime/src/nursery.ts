@@ -133,7 +133,7 @@ class ActorNursery implements Nursery {
   }
 
   get children(): ChildInfo[] {
-    return [...this.all].filter((child) => child.alive).map((child) => ({ ...child.ref, pid: child.pid }));
+    return [...this.all].filter((child) => child.state === 'running').map((child) => ({ ...child.ref, pid: child.pid }));
   }
 
   *startActor(name: string, options: ActorOptions = {}): Operation<Portal> {
@@ -205,9 +205,6 @@ class ActorNursery implements Nursery {
       child.onFinished = (finished) => this.finished(finished);
       this.all.add(child);
       yield* child.start(spec, options.bootTimeout ?? this.options.bootTimeout);
-    } catch (error) {
-      if (child) this.all.delete(child);
-      throw error;
     } finally {
       release();
     }

@@ -35,6 +35,11 @@ export interface Channel {
    * subscribers share the messages rather than each getting all of them.
    */
   readonly messages: Stream<unknown, void>;
+  /**
+   * Hand every queued message to the carrier now, instead of at the end of this tick, so it
+   * leaves even if the process or thread ends right after (`process.exit`).
+   */
+  flush(): void;
   /** Send what is queued, close gracefully, and wait (up to `closeTimeout`) until closed. */
   close(): Operation<void>;
   /** Close at once, dropping anything not yet sent. */
@@ -206,7 +211,7 @@ class WireChannel implements Channel {
     this.flush();
   };
 
-  private flush(): void {
+  flush(): void {
     let bytes = this.batched;
     if (bytes === 0 || this.failure || this.isClosed) return;
     this.batched = 0;

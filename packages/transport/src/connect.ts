@@ -1,4 +1,4 @@
-import { ensure, resource, type Operation } from 'effection';
+import { ensure, resource, until, type Operation } from 'effection';
 import type { MessagePort } from 'node:worker_threads';
 import { toAddress, type Address } from './address.ts';
 import { createChannel, type Channel, type ChannelOptions } from './channel.ts';
@@ -6,7 +6,6 @@ import { wsMaxPayload } from './listen.ts';
 import { connectTcp, connectUds } from './net-carrier.ts';
 import { portWire } from './port-wire.ts';
 import type { Wire } from './wire.ts';
-import { connectWs } from './ws-carrier.ts';
 
 /**
  * Connect to an address for as long as the current scope lasts; the channel is closed when the
@@ -27,8 +26,10 @@ export function connect(address: Address | string, options: ChannelOptions = {})
         return yield* connectUds(target.path);
       case 'tcp':
         return yield* connectTcp(target.host, target.port);
-      case 'ws':
+      case 'ws': {
+        let { connectWs } = yield* until(import('./ws-carrier.ts'));
         return yield* connectWs(target.host, target.port, target.path, wsMaxPayload(options));
+      }
     }
   }, options);
 }

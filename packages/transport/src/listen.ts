@@ -1,4 +1,4 @@
-import { ensure, resource, type Operation, type Stream } from 'effection';
+import { ensure, resource, until, type Operation, type Stream } from 'effection';
 import { toAddress, type Address } from './address.ts';
 import type { Accept, Server } from './carrier.ts';
 import { createChannel, type Channel, type ChannelOptions } from './channel.ts';
@@ -6,7 +6,6 @@ import { DEFAULT_MAX_FRAME_BYTES } from './framing.ts';
 import { Mailbox } from './mailbox.ts';
 import { listenTcp, listenUds } from './net-carrier.ts';
 import type { Wire } from './wire.ts';
-import { listenWs } from './ws-carrier.ts';
 
 /**
  * A listening endpoint. It is a `Stream` of the channels of incoming connections (one queue:
@@ -65,14 +64,17 @@ export function listen(address: Address | string, options: ChannelOptions = {}):
   });
 }
 
-function startServer(address: Address, accept: Accept, options: ChannelOptions): Operation<Server> {
+function* startServer(address: Address, accept: Accept, options: ChannelOptions): Operation<Server> {
   switch (address.kind) {
     case 'uds':
-      return listenUds(address.path, accept);
+      return yield* listenUds(address.path, accept);
     case 'tcp':
-      return listenTcp(address.host, address.port, accept);
-    case 'ws':
-      return listenWs(address.host, address.port, address.path, accept, wsMaxPayload(options));
+      return yield* listenTcp(address.host, address.port, accept);
+    case 'ws': {
+      // `ws` is loaded only when used: most processes never speak WebSocket.
+      let { listenWs } = yield* until(import('./ws-carrier.ts'));
+      return yield* listenWs(address.host, address.port, address.path, accept, wsMaxPayload(options));
+    }
   }
 }
 

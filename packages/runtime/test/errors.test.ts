@@ -1,0 +1,198 @@
+import { run, scoped, type Operation } from 'effection';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  ActorBootError,
+  ActorGroupError,
+  BrokenActorError,
+  RemoteActorError,
+  openNursery,
+} from '../src/index.ts';
+import { add } from './fixtures/basic.ts';
+import { failNow } from './fixtures/failing.ts';
+import { exitWith, killSelf, touch, unmarked } from './fixtures/misbehaving.ts';
+import { neverEnabled } from './fixtures/not-enabled.ts';
+import { branch } from './fixtures/tree.ts';
+import { expectNoLeaks, markers, tagProcesses, tempDir } from './helpers.ts';
+
+const basic = new URL('./fixtures/basic.ts', import.meta.url);
+const misbehaving = new URL('./fixtures/misbehaving.ts', import.meta.url);
+
+let tag: string;
+let dir: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  tag = tagProcesses();
+  dir = tempDir();
+});
+afterEach(async () => {
+  await expectNoLeaks(tag);
+  dir.remove();
+});
+
+/** Run `body` in a scope of its own and return what it threw. */
+function failureOf(body: () => Operation<unknown>): Promise<unknown> {
+  return run(function* () {
+    try {
+      yield* scoped(body);
+    } catch (error) {
+      return error;
+    }
+    throw new Error('expected the scope to fail');
+  });
+}
+
+describe.each(['process', 'thread'] as const)('remote errors (%s actors)', (backend) => {
+  it('reports every one of 25 failing runInActor children, none swallowed', async () => {
+    let error = await failureOf(function* () {
+      let nursery = yield* openNursery();
+      for (let i = 0; i < 25; i++) yield* nursery.runInActor(failNow, [dir.path, i], { name: `fail-${i}`, spawn: backend });
+    });
+    let errors = error instanceof ActorGroupError ? error.errors : [error];
+    if (errors.length > 1) expect(error).toBeInstanceOf(ActorGroupError);
+    for (let each of errors) {
+      expect(each).toBeInstanceOf(RemoteActorError);
+      expect((each as RemoteActorError).type).toBe('Error');
+      expect((each as RemoteActorError).message).toBe(`child ${(each as RemoteActorError).src.name.slice(5)} failed`);
+      expect((each as RemoteActorError).relay).toEqual([]);
+    }
+    // Each child that recorded its failure is in the errors, and nothing else is.
+    let reported = errors.map((each) => (each as RemoteActorError).src.name).sort();
+    expect(reported).toEqual(markers(dir.path));
+    expect(reported.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('relays an error from a leaf of a breadth 2 x depth 3 tree to the root, cancelling the rest', async () => {
+    let failAt = 'top.1.0.1';
+    let error = await failureOf(function* () {
+      let nursery = yield* openNursery();
+      yield* nursery.runInActor(branch, [3, 2, dir.path, failAt, backend], { name: 'top', spawn: backend });
+    });
+    expect(error).toBeInstanceOf(RemoteActorError);
+    let remote = error as RemoteActorError;
+    expect(remote.message).toBe(`${failAt} failed`);
+    expect(remote.src.name).toBe(failAt);
+    expect(remote.relay.map((actor) => actor.name)).toEqual(['top.1.0', 'top.1', 'top']);
+    expect(remote.remoteStack).toContain(`${failAt} failed`);
+    expect(remote.stack).toContain('remote stack');
+    // Every actor that got as far as starting was cancelled and ran its cleanup.
+    let names = markers(dir.path);
+    let started = names.filter((name) => name.endsWith('.ready')).map((name) => name.replace(/\.ready$/, ''));
+    let cleaned = names.filter((name) => name.endsWith('.cleanup')).map((name) => name.replace(/\.cleanup$/, ''));
+    expect(started).toContain(failAt);
+    for (let name of started) expect(cleaned).toContain(name);
+  }, 60_000);
+
+  it('raises ActorBootError within 1 s for a module that throws on import, and one that does not exist', async () => {
+    for (let module of [new URL('./fixtures/throws-on-import.ts', import.meta.url), new URL('./fixtures/no-such-module.ts', import.meta.url)]) {
+      let started = Date.now();
+      let error = await failureOf(function* () {
+        let nursery = yield* openNursery({ spare: false });
+        yield* nursery.startActor('doomed', { enableModules: [module], spawn: backend });
+      });
+      expect(error).toBeInstanceOf(ActorBootError);
+      expect((error as ActorBootError).message).toMatch(/doomed.*failed to start/);
+      expect((error as ActorBootError).cause).toBeInstanceOf(RemoteActorError);
+      expect(Date.now() - started).toBeLessThan(1000 + 400 /* the child's own Node start-up */);
+    }
+  });
+
+  it('refuses an unmarked function and a module the actor has not enabled; nothing runs', async () => {
+    let importMarkers = tempDir();
+    process.env.HARROW_IMPORT_MARKERS = importMarkers.path;
+    try {
+      await run(function* () {
+        let nursery = yield* openNursery();
+        let portal = yield* nursery.startActor('guarded', { enableModules: [misbehaving], spawn: backend });
+        for (let call of [() => portal.run(unmarked, dir.path), () => portal.run(neverEnabled, dir.path)]) {
+          let error = yield* scoped(function* () {
+            try {
+              yield* call();
+            } catch (error) {
+              return error;
+            }
+          });
+          expect(error).toBeInstanceOf(RemoteActorError);
+          expect((error as RemoteActorError).type).toBe('ModuleNotExposedError');
+          expect((error as RemoteActorError).src.name).toBe('guarded');
+        }
+        expect(yield* portal.run(touch, dir.path, 'allowed')).toBe('allowed');
+      });
+      expect(markers(dir.path)).toEqual(['allowed']);
+      // not-enabled.ts was imported here (by this test) but never in the actor.
+      expect(markers(importMarkers.path).filter((name) => name !== `imported-${process.pid}`)).toEqual([]);
+    } finally {
+      delete process.env.HARROW_IMPORT_MARKERS;
+      importMarkers.remove();
+    }
+  });
+
+  it('raises BrokenActorError with the exit code for process.exit(3) inside a call', async () => {
+    let error = await failureOf(function* () {
+      let nursery = yield* openNursery();
+      let portal = yield* nursery.startActor('quitter', { enableModules: [misbehaving], spawn: backend });
+      yield* portal.run(exitWith, 3);
+    });
+    expect(error).toBeInstanceOf(BrokenActorError);
+    expect((error as BrokenActorError).exitCode).toBe(3);
+    expect((error as BrokenActorError).signal).toBe(null);
+    expect((error as BrokenActorError).actor.name).toBe('quitter');
+  });
+
+  it('raises BrokenActorError for a runInActor actor that exits', async () => {
+    let error = await failureOf(function* () {
+      let nursery = yield* openNursery();
+      yield* nursery.runInActor(exitWith, [3], { spawn: backend });
+    });
+    expect(error).toBeInstanceOf(BrokenActorError);
+    expect((error as BrokenActorError).exitCode).toBe(3);
+  });
+
+  it('throws TypeError at the caller for an argument the codec cannot carry, and sends nothing', async () => {
+    await run(function* () {
+      let nursery = yield* openNursery();
+      let portal = yield* nursery.startActor('careful', { enableModules: [misbehaving], spawn: backend });
+      let error = yield* scoped(function* () {
+        try {
+          yield* portal.run(touch, dir.path, 'never', { cb() {} });
+        } catch (error) {
+          return error;
+        }
+      });
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as TypeError).message).toBe('args[2].cb is a function');
+      expect(yield* portal.run(touch, dir.path, 'after')).toBe('after');
+      expect(markers(dir.path)).toEqual(['after']);
+
+      let spawnError = yield* scoped(function* () {
+        try {
+          yield* nursery.runInActor(add, [1, Symbol('x') as never]);
+        } catch (error) {
+          return error;
+        }
+      });
+      expect(spawnError).toBeInstanceOf(TypeError);
+      expect((spawnError as TypeError).message).toBe('args[1] is a symbol');
+    });
+  });
+});
+
+describe('remote errors (process actors only)', () => {
+  it('raises BrokenActorError with the signal for process.kill(process.pid, "SIGKILL") inside a call', async () => {
+    let error = await failureOf(function* () {
+      let nursery = yield* openNursery();
+      let portal = yield* nursery.startActor('victim', { enableModules: [misbehaving] });
+      yield* portal.run(killSelf);
+    });
+    expect(error).toBeInstanceOf(BrokenActorError);
+    expect((error as BrokenActorError).signal).toBe('SIGKILL');
+    expect((error as BrokenActorError).exitCode).toBe(null);
+  });
+
+  it('raises ActorBootError when node refuses the flags', async () => {
+    let error = await failureOf(function* () {
+      let nursery = yield* openNursery({ spare: false });
+      yield* nursery.startActor('flagged', { enableModules: [basic], execArgv: ['--no-such-node-flag'] });
+    });
+    expect(error).toBeInstanceOf(ActorBootError);
+    expect((error as ActorBootError).exitCode).toBe(9);
+  });
+});
