@@ -1,7 +1,7 @@
-import { ProtocolError, TransportError } from '@harrow/transport';
+import { ProtocolError } from '@harrow/transport';
 import { action, type Operation, type Scope } from 'effection';
 import type { Actor } from './actor.ts';
-import { ActorBootError, BrokenActorError, unbox, type ActorRef } from './errors.ts';
+import { ActorBootError, ActorCancelledError, BrokenActorError, unbox, type ActorRef } from './errors.ts';
 import { Peer, type Dialog } from './peer.ts';
 import type { ActorMessage, DialogMessage, SpawnSpec } from './protocol.ts';
 import { serveCall } from './serve.ts';
@@ -207,7 +207,8 @@ export class ChildActor {
     } else {
       this.outcome = { status: 'failed', error: broken };
     }
-    this.peer.break(this.stopRequested && !this.main ? new TransportError(`actor '${this.ref.name}' was cancelled`, { cause: broken }) : broken);
+    // Calls still in flight fail: with why, if we stopped the actor ourselves.
+    this.peer.break(this.stopRequested && !this.main ? new ActorCancelledError(this.ref, this.peer.actor.uid) : broken);
     let waiters = this.exitWaiters;
     this.exitWaiters = [];
     for (let waiter of waiters) waiter();

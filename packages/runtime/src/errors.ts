@@ -118,8 +118,9 @@ export class ContextCancelledError extends Error {
 }
 
 /**
- * A `runInActor` actor was cancelled before it returned, so `portal.result()` has no result.
- * `canceller` is the uid of the actor that cancelled it.
+ * The actor was cancelled (by its nursery, `cancelActor` or `nursery.cancel`) before it could
+ * answer: raised by `portal.result()` of a `runInActor` actor, and by calls still in flight to
+ * it. `canceller` is the uid of the actor that cancelled it.
  */
 export class ActorCancelledError extends Error {
   override name = 'ActorCancelledError';

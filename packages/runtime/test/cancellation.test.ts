@@ -1,0 +1,142 @@
+import { race, run, scoped, spawn, suspend, until } from 'effection';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ActorCancelledError, RemoteActorError, currentActor, openNursery } from '../src/index.ts';
+import { add } from './fixtures/basic.ts';
+import { waitWithCleanup } from './fixtures/cleanup.ts';
+import { failNow } from './fixtures/failing.ts';
+import { spin } from './fixtures/misbehaving.ts';
+import { alive, expectNoLeaks, markers, startProgram, tagProcesses, tagged, tempDir, waitFor } from './helpers.ts';
+
+const basic = new URL('./fixtures/basic.ts', import.meta.url);
+const cleanup = new URL('./fixtures/cleanup.ts', import.meta.url);
+const misbehaving = new URL('./fixtures/misbehaving.ts', import.meta.url);
+const treeRoot = new URL('./programs/tree-root.ts', import.meta.url);
+
+let tag: string;
+let dir: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  tag = tagProcesses();
+  dir = tempDir();
+});
+afterEach(() => dir.remove());
+
+/** The actors of a breadth 2 x depth 3 tree under the root: 2 + 4 + 8. */
+const TREE_ACTORS = 14;
+
+describe.each(['process', 'thread'] as const)('cancellation (%s actors)', (backend) => {
+  afterEach(async () => {
+    await expectNoLeaks(tag);
+  });
+
+  it('tears down a child stuck in a busy loop within cancelTimeout + killTimeout + 0.5 s', async () => {
+    let elapsed = await run(function* () {
+      let start = 0;
+      yield* scoped(function* () {
+        let nursery = yield* openNursery({ cancelTimeout: 500, killTimeout: 500 });
+        let portal = yield* nursery.startActor('stuck', { enableModules: [misbehaving], spawn: backend });
+        yield* spawn(() => portal.run(spin, dir.path));
+        yield* until(waitFor(() => markers(dir.path).includes('spinning'), 10_000, 'the actor to spin'));
+        start = Date.now();
+      });
+      return Date.now() - start;
+    });
+    expect(elapsed).toBeLessThan(500 + 500 + 500);
+  });
+
+  it('halts the remote task of a halted call, and the actor keeps serving', async () => {
+    await run(function* () {
+      let nursery = yield* openNursery();
+      let portal = yield* nursery.startActor('worker', { enableModules: [basic, cleanup], spawn: backend });
+      yield* race([
+        portal.run(waitWithCleanup, dir.path, 'call'),
+        until(waitFor(() => markers(dir.path).includes('call.started'), 10_000, 'the call to start')),
+      ]);
+      yield* until(waitFor(() => markers(dir.path).includes('call.cleanup'), 2_000, "the call's cleanup"));
+      expect(yield* portal.run(add, 1, 2)).toBe(3);
+    });
+  });
+
+  it('cancel({ hard: true }) kills every child at once', async () => {
+    await run(function* () {
+      let nursery = yield* openNursery({ cancelTimeout: 5_000 });
+      let portals = [];
+      for (let i = 0; i < 3; i++) portals.push(yield* nursery.startActor(`hard-${i}`, { enableModules: [cleanup], spawn: backend }));
+      let outcomes: unknown[] = [];
+      for (let [i, portal] of portals.entries()) {
+        yield* spawn(function* () {
+          try {
+            yield* portal.run(waitWithCleanup, dir.path, `hard-${i}`);
+          } catch (error) {
+            outcomes.push(error);
+          }
+        });
+      }
+      yield* until(waitFor(() => markers(dir.path).filter((name) => name.endsWith('.started')).length === 3, 10_000, 'three calls'));
+      let start = Date.now();
+      yield* nursery.cancel({ hard: true });
+      expect(Date.now() - start).toBeLessThan(1_000);
+      expect(nursery.children).toEqual([]);
+      // Killed, not asked: no cleanup ran, and the calls in flight learned why they failed.
+      expect(markers(dir.path).filter((name) => name.endsWith('.cleanup'))).toEqual([]);
+      expect(outcomes).toHaveLength(3);
+      for (let outcome of outcomes) {
+        expect(outcome).toBeInstanceOf(ActorCancelledError);
+        expect((outcome as ActorCancelledError).canceller).toBe(currentActor().uid);
+      }
+    });
+  });
+
+  it('a failing child cancels its siblings, whose cleanups run', async () => {
+    let error = await run(function* () {
+      try {
+        yield* scoped(function* () {
+          let nursery = yield* openNursery();
+          let portal = yield* nursery.startActor('sibling', { enableModules: [cleanup], spawn: backend });
+          yield* spawn(() => portal.run(waitWithCleanup, dir.path, 'sibling'));
+          yield* until(waitFor(() => markers(dir.path).includes('sibling.started'), 10_000, 'the sibling'));
+          yield* nursery.runInActor(failNow, [dir.path, 1], { spawn: backend });
+          yield* suspend();
+        });
+      } catch (error) {
+        return error;
+      }
+    });
+    expect(error).toBeInstanceOf(RemoteActorError);
+    expect(markers(dir.path)).toEqual(['fail-1', 'sibling.cleanup', 'sibling.started']);
+  });
+});
+
+describe('cancellation of a whole tree through its root process', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s to the root cancels the tree gracefully: every cleanup runs, nothing is left', async (signal) => {
+    let program = startProgram(treeRoot, ['3', '2', dir.path]);
+    await waitFor(() => markers(dir.path).filter((name) => name.endsWith('.ready')).length === TREE_ACTORS, 30_000, 'the tree');
+    program.process.kill(signal);
+    let exit = await program.exited;
+    expect(exit.code).toBe(signal === 'SIGINT' ? 130 : 143);
+    let cleaned = markers(dir.path).filter((name) => name.endsWith('.cleanup'));
+    expect(cleaned).toHaveLength(TREE_ACTORS + 1);
+    await expectNoLeaks(tag);
+  }, 60_000);
+
+  it('SIGKILL of the root: every descendant is gone within 2 s', async () => {
+    let program = startProgram(treeRoot, ['3', '2', dir.path]);
+    await waitFor(() => markers(dir.path).filter((name) => name.endsWith('.ready')).length === TREE_ACTORS, 30_000, 'the tree');
+    expect(tagged(tag).length).toBeGreaterThanOrEqual(TREE_ACTORS + 1);
+    program.process.kill('SIGKILL');
+    await program.exited;
+    let killed = Date.now();
+    await expectNoLeaks(tag, 2_000);
+    expect(Date.now() - killed).toBeLessThan(2_000);
+  }, 60_000);
+
+  it('the warm spare and the actors of a SIGKILLed root exit within 1 s', async () => {
+    let program = startProgram(new URL('./programs/spare-root.ts', import.meta.url));
+    let line = await program.line(/started/);
+    let actorPid = Number(line.split(' ').pop());
+    await waitFor(() => tagged(tag).length >= 3, 10_000, 'root, actor and spare');
+    program.process.kill('SIGKILL');
+    await program.exited;
+    await expectNoLeaks(tag, 1_000);
+    expect(alive(actorPid)).toBe(false);
+  }, 30_000);
+});
