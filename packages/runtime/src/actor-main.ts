@@ -1,9 +1,10 @@
 import { ProtocolError, TransportError, listen, type Channel } from '@harrow/transport';
 import { createScope, ensure, run, spawn, until, withResolvers, type Operation } from 'effection';
 import { join } from 'node:path';
-import { Actor, setCurrentActor } from './actor.ts';
+import { Actor, maybeCurrentActor, setCurrentActor } from './actor.ts';
 import { logLevel } from './log.ts';
 import { box } from './errors.ts';
+import { haltSoon } from './halt.ts';
 import { Peer } from './peer.ts';
 import { parseMessage, type SpawnSpec } from './protocol.ts';
 import { markNotRoot } from './remote.ts';
@@ -11,15 +12,19 @@ import { fail, serveCall, serveListener, serveRun } from './serve.ts';
 
 /**
  * Run this process (or thread) as a spawned actor over `channel` to its parent, and resolve
- * with the exit code. Stopping it (a signal) halts the actor gracefully, exit code 143.
+ * with the exit code. A signal (SIGTERM, SIGINT) stops it gracefully, exit code 143; a signal
+ * that arrives while it is already stopping (the parent's cancel ladder escalating past a
+ * cancel request that is taking too long) ends the process at once: effection cannot halt a
+ * task twice, and the actor's own children notice through their lifelines.
  */
 export async function runSpawnedActor(channel: Channel, options: { signals: boolean }): Promise<number> {
   markNotRoot();
   let task = run(() => actorMain(channel));
   let signalled = false;
   let stop = () => {
+    if (signalled || maybeCurrentActor()?.shuttingDown) process.exit(143);
     signalled = true;
-    void task.halt();
+    haltSoon(task);
   };
   if (options.signals) {
     process.on('SIGTERM', stop);

@@ -175,8 +175,9 @@ export class ChildActor {
     this.channelError = error;
     if (this.handle.exit) {
       this.finish();
-    } else if (this.state !== 'booting' || error) {
-      // A child that closed its channel (or sent garbage) cannot be talked to: end it.
+    } else if (error) {
+      // A child that sent garbage cannot be talked to: end it. (A clean close is what a child
+      // does just before it exits; its exit follows.)
       this.handle.kill();
     }
   }

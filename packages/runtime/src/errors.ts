@@ -185,6 +185,15 @@ export function unbox(boxed: BoxedError): RemoteActorError {
   return new RemoteActorError(boxed);
 }
 
+/**
+ * The error a side of a dialog raises for a boxed one: the other side cancelling the dialog is
+ * a `ContextCancelledError` naming the canceller; anything else a `RemoteActorError`.
+ */
+export function unboxDialogError(boxed: BoxedError): Error {
+  if (boxed.type === 'ContextCancelledError' && boxed.canceller) return new ContextCancelledError(boxed.canceller, boxed.message);
+  return unbox(boxed);
+}
+
 function describeThrown(value: unknown): string {
   try {
     return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
@@ -200,4 +209,26 @@ function describeBriefly(error: Error): string {
 
 function indent(text: string): string {
   return text.split('\n').map((line) => `    ${line}`).join('\n');
+}
+
+/**
+ * A `runSync` worker died during a call, before it sent a result: `process.exit`, a signal
+ * (SIGKILL from outside, the OOM killer), a native crash (SIGSEGV, SIGABRT), or an `init` that
+ * threw. `exitCode` and `signal` are what the operating system (or the worker thread) reported;
+ * `pid` is the worker's process (for a thread worker, the process it ran in). The pool drops
+ * the dead worker and stays usable.
+ */
+export class BrokenWorkerError extends Error {
+  override name = 'BrokenWorkerError';
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly pid: number;
+
+  constructor(worker: string, pid: number, exitCode: number | null, signal: string | null, options: { context?: string; cause?: unknown } = {}) {
+    let how = signal ? `was killed by ${signal}` : exitCode === null ? 'could not be started' : `exited with code ${exitCode}`;
+    super(`runSync worker ${worker} ${options.context ?? 'died during a call'}: it ${how}`, { cause: options.cause });
+    this.exitCode = exitCode;
+    this.signal = signal;
+    this.pid = pid;
+  }
 }

@@ -4,7 +4,18 @@
 export { remote, isMainModule } from './remote.ts';
 export { currentActor, type ActorInfo } from './actor.ts';
 export { openNursery, type Nursery, type NurseryOptions, type ActorOptions, type ChildInfo } from './nursery.ts';
-export type { Portal, PortalActor, CancelOptions, Returned } from './portal.ts';
+export type {
+  Portal,
+  PortalActor,
+  CancelOptions,
+  Returned,
+  ContextFn,
+  CallerContext,
+  StreamItem,
+  StreamReturn,
+} from './portal.ts';
+export type { Context } from './context.ts';
+export type { MsgStream, StreamOptions } from './msg-stream.ts';
 export {
   RemoteActorError,
   ActorGroupError,

@@ -1,4 +1,5 @@
 import type { Operation } from 'effection';
+import { isAsyncIterable, isIterator, isOperation, isThenable } from './shapes.ts';
 
 /** What calling a remote function produced. */
 export type Invocation =
@@ -56,23 +57,4 @@ function resumeFrom(iterator: Iterator<unknown, unknown, unknown>, first: Iterat
       return resumed;
     },
   };
-}
-
-function isIterator(value: unknown): value is Iterator<unknown, unknown, unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as Iterator<unknown>).next === 'function' &&
-    typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function';
-}
-
-/** An effection operation: iterable, and not one of the iterable data types a function may return. */
-function isOperation(value: unknown): value is Operation<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function' &&
-    !Array.isArray(value) && !(value instanceof Map) && !(value instanceof Set) && !ArrayBuffer.isView(value);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
-}
-
-function isAsyncIterable(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
 }

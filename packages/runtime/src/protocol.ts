@@ -37,7 +37,8 @@ export type Message =
   // dialog level
   | { type: 'call'; cid: number; kind: CallKind; module: string | null; fn: string; args: unknown[] }
   | { type: 'started'; cid: number; value: unknown }
-  | { type: 'yield'; cid: number; value: unknown }
+  /** Stream items: the ones a side sent within one tick travel together. */
+  | { type: 'yield'; cid: number; values: unknown[] }
   | { type: 'credit'; cid: number; n: number }
   | { type: 'close'; cid: number }
   | { type: 'return'; cid: number; value: unknown }
@@ -57,6 +58,7 @@ export function parseMessage(value: unknown): Message {
   let message = value as Record<string, unknown>;
   switch (message.type) {
     case 'yield':
+      return cid(message) && Array.isArray(message.values) ? (message as Message) : fail(message);
     case 'return':
     case 'started':
       return cid(message) && 'value' in message ? (message as Message) : fail(message);

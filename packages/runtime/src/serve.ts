@@ -1,10 +1,13 @@
 import { TransportError, type Listener } from '@harrow/transport';
 import { spawn, type Operation, type Task } from 'effection';
 import type { Actor } from './actor.ts';
+import { ContextDialog } from './context.ts';
 import { box } from './errors.ts';
+import { haltSoon } from './halt.ts';
 import { invoke } from './invoke.ts';
 import { Peer, type Dialog } from './peer.ts';
 import type { DialogMessage, Message } from './protocol.ts';
+import { serveStream } from './stream-from.ts';
 
 type CallMessage = Extract<Message, { type: 'call' }>;
 
@@ -22,10 +25,33 @@ export function serveCall(peer: Peer, message: CallMessage): void {
   }
   switch (message.kind) {
     case 'run':
-      serveRun(peer, message.cid, fn, message.args);
-      return;
-    default:
-      fail(peer, message.cid, new TypeError(`${message.kind} calls are not supported by this actor`));
+      return serveRun(peer, message.cid, fn, message.args);
+    case 'stream':
+      return serveStream(peer, message.cid, fn, message.args);
+    case 'context':
+      return serveContext(peer, message.cid, fn, message.args);
+  }
+}
+
+/** Run a context function with the callee's side of a new context dialog as its first argument. */
+function serveContext(peer: Peer, cid: number, fn: Function, args: unknown[]): void {
+  let dialog = new ContextDialog(peer, cid, 'callee');
+  peer.register(cid, dialog);
+  let invocation;
+  try {
+    invocation = invoke(fn, [dialog.context(), ...args]);
+  } catch (error) {
+    dialog.finish(false, error);
+    return;
+  }
+  if (invocation.kind === 'value') {
+    dialog.finish(true, invocation.value);
+  } else if (invocation.kind === 'promise') {
+    invocation.promise.then((value) => dialog.finish(true, value), (error) => dialog.finish(false, error));
+  } else {
+    let operation = invocation.operation;
+    dialog.task = peer.actor.calls.run(() => operation);
+    dialog.task.then((value) => dialog.finish(true, value), (error) => dialog.finish(false, error));
   }
 }
 
@@ -89,7 +115,7 @@ class ServedCall implements Dialog {
     if (this.cancelled || this.finished) return;
     this.cancelled = true;
     // An async function cannot be stopped; its answer is dropped when it comes.
-    this.task?.halt().then(() => this.finish(false, undefined), () => this.finish(false, undefined));
+    if (this.task) haltSoon(this.task);
   }
 }
 

@@ -1,8 +1,8 @@
 import { race, run, scoped, spawn, suspend, until } from 'effection';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ActorCancelledError, RemoteActorError, currentActor, openNursery } from '../src/index.ts';
+import { ActorCancelledError, BrokenActorError, RemoteActorError, currentActor, openNursery } from '../src/index.ts';
 import { add } from './fixtures/basic.ts';
-import { waitWithCleanup } from './fixtures/cleanup.ts';
+import { slowCleanup, waitWithCleanup } from './fixtures/cleanup.ts';
 import { failNow } from './fixtures/failing.ts';
 import { spin } from './fixtures/misbehaving.ts';
 import { alive, expectNoLeaks, markers, startProgram, tagProcesses, tagged, tempDir, waitFor } from './helpers.ts';
@@ -41,6 +41,23 @@ describe.each(['process', 'thread'] as const)('cancellation (%s actors)', (backe
       return Date.now() - start;
     });
     expect(elapsed).toBeLessThan(500 + 500 + 500);
+  });
+
+  it('escalates past a cleanup that takes too long: SIGTERM (process) or terminate (thread) after cancelTimeout', async () => {
+    let elapsed = await run(function* () {
+      let start = 0;
+      yield* scoped(function* () {
+        let nursery = yield* openNursery({ cancelTimeout: 300, killTimeout: 10_000 });
+        let portal = yield* nursery.startActor('slow', { enableModules: [cleanup], spawn: backend });
+        yield* spawn(() => portal.run(slowCleanup, dir.path));
+        yield* until(waitFor(() => markers(dir.path).includes('slow.started'), 10_000, 'the call to start'));
+        start = Date.now();
+      });
+      return Date.now() - start;
+    });
+    expect(markers(dir.path)).toContain('slow-cleanup.started');
+    // Well before killTimeout: the second step of the ladder ended it.
+    expect(elapsed).toBeLessThan(300 + 1_500);
   });
 
   it('halts the remote task of a halted call, and the actor keeps serving', async () => {
@@ -103,6 +120,32 @@ describe.each(['process', 'thread'] as const)('cancellation (%s actors)', (backe
     });
     expect(error).toBeInstanceOf(RemoteActorError);
     expect(markers(dir.path)).toEqual(['fail-1', 'sibling.cleanup', 'sibling.started']);
+  });
+});
+
+describe('signals to an actor process', () => {
+  afterEach(async () => {
+    await expectNoLeaks(tag);
+  });
+
+  it('SIGTERM sent to an actor stops it gracefully: its cleanups run; its nursery reports the unrequested exit', async () => {
+    let error = await run(function* () {
+      try {
+        yield* scoped(function* () {
+          let nursery = yield* openNursery();
+          let portal = yield* nursery.startActor('terminated', { enableModules: [cleanup] });
+          yield* spawn(() => portal.run(waitWithCleanup, dir.path, 'call'));
+          yield* until(waitFor(() => markers(dir.path).includes('call.started'), 10_000, 'the call to start'));
+          process.kill(portal.actor.pid, 'SIGTERM');
+          yield* suspend();
+        });
+      } catch (error) {
+        return error;
+      }
+    });
+    expect(markers(dir.path)).toContain('call.cleanup');
+    expect(error).toBeInstanceOf(BrokenActorError);
+    expect((error as BrokenActorError).exitCode).toBe(143);
   });
 });
 

@@ -24,6 +24,8 @@ export interface Channel {
    * a fast sender is held to the pace of the connection instead of buffering without bound.
    */
   send(message: unknown): Operation<void>;
+  /** Suspends while the carrier is full (returns at once when it is not). */
+  drain(): Operation<void>;
   /**
    * Queue one message without waiting for the carrier to drain. For control messages whose
    * number is bounded by the protocol above (replies, credits, cancellations); bulk data goes
@@ -229,6 +231,10 @@ class WireChannel implements Channel {
 
   private write(bytes: Uint8Array): void {
     if (!this.wire.write(bytes)) this.writable = false;
+  }
+
+  *drain(): Operation<void> {
+    if (!this.writable) yield* this.waitForDrain();
   }
 
   private waitForDrain(): Operation<void> {

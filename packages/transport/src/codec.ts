@@ -118,6 +118,15 @@ export function decode(bytes: Uint8Array, start = 0, end = bytes.length): unknow
  * {@link encode}, with the path starting at `root` (for example `assertEncodable(args, 'args')`).
  */
 export function assertEncodable(value: unknown, root = ''): void {
+  if (typeof value !== 'object' || value === null) {
+    if (typeof value !== 'function' && typeof value !== 'symbol') return;
+  }
+  try {
+    prepare(value, 0, undefined);
+    return;
+  } catch (error) {
+    if (!(error instanceof NotEncodable)) throw error;
+  }
   let problem = findProblem(value, root, []);
   if (problem) throw new TypeError(problem);
 }

@@ -1,26 +1,25 @@
 import { action, type Operation, type Subscription } from 'effection';
 import { Deque } from './deque.ts';
 
-const DONE: IteratorResult<never, void> = Object.freeze({ done: true, value: undefined });
-
 /**
  * A single-consumer queue that is an effection `Subscription`. `next()` returns at once while
  * items are queued (no suspension, so draining a backlog costs no scheduling), and suspends
  * only when empty. Items can carry a size, summed in `bytes`, for high-water accounting.
- * After `end()` the reader gets `done` once the queue is drained; after `fail(error)` it gets
- * the remaining items, then the error.
+ * After `end(value)` the reader gets `{ done: true, value }` once the queue is drained; after
+ * `fail(error)` it gets the remaining items, then the error.
  */
-export class Mailbox<T> implements Subscription<T, void> {
+export class Mailbox<T, TClose = void> implements Subscription<T, TClose> {
   /** Sum of the sizes of the queued items. */
   bytes = 0;
   private items = new Deque<T>();
   private sizes = new Deque<number>();
-  private reader: { resolve(result: IteratorResult<T, void>): void; reject(error: Error): void } | undefined;
+  private reader: { resolve(result: IteratorResult<T, TClose>): void; reject(error: Error): void } | undefined;
   private ended = false;
+  private closeValue: TClose | undefined;
   private error: Error | undefined;
   private holds = 0;
 
-  /** @param onTaken called after a queued item is taken, to resume a paused producer. */
+  /** @param onTaken called after each item is handed to the reader, to resume a paused producer. */
   constructor(private onTaken?: () => void) {}
 
   get length(): number {
@@ -61,6 +60,7 @@ export class Mailbox<T> implements Subscription<T, void> {
     if (reader && this.holds === 0) {
       this.reader = undefined;
       reader.resolve({ done: false, value: item });
+      this.onTaken?.();
       return;
     }
     this.items.push(item);
@@ -68,9 +68,10 @@ export class Mailbox<T> implements Subscription<T, void> {
     this.bytes += size;
   }
 
-  end(): void {
+  end(value?: TClose): void {
     if (this.finished) return;
     this.ended = true;
+    this.closeValue = value;
     this.wakeAtEnd();
   }
 
@@ -80,7 +81,7 @@ export class Mailbox<T> implements Subscription<T, void> {
     this.wakeAtEnd();
   }
 
-  *next(): Operation<IteratorResult<T, void>> {
+  *next(): Operation<IteratorResult<T, TClose>> {
     if (this.items.length > 0) {
       let value = this.items.shift()!;
       this.bytes -= this.sizes.shift()!;
@@ -88,8 +89,8 @@ export class Mailbox<T> implements Subscription<T, void> {
       return { done: false, value };
     }
     if (this.error) throw this.error;
-    if (this.ended) return DONE;
-    return yield* action<IteratorResult<T, void>>((resolve, reject) => {
+    if (this.ended) return this.done();
+    return yield* action<IteratorResult<T, TClose>>((resolve, reject) => {
       let reader = { resolve, reject };
       this.reader = reader;
       return () => {
@@ -110,6 +111,10 @@ export class Mailbox<T> implements Subscription<T, void> {
     if (!reader || this.holds > 0 || this.items.length > 0) return;
     this.reader = undefined;
     if (this.error) reader.reject(this.error);
-    else reader.resolve(DONE);
+    else reader.resolve(this.done());
+  }
+
+  private done(): IteratorResult<T, TClose> {
+    return { done: true, value: this.closeValue as TClose };
   }
 }

@@ -1,0 +1,215 @@
+import { action, suspend, type Operation, type Task } from 'effection';
+import { ContextCancelledError, box, unboxDialogError } from './errors.ts';
+import { DEFAULT_WINDOW, DialogStream, type MsgStream, type StreamOptions } from './msg-stream.ts';
+import type { Dialog, Peer } from './peer.ts';
+import { haltSoon } from './halt.ts';
+import type { DialogMessage } from './protocol.ts';
+
+/**
+ * One side of a context dialog (API.md §3). A context function takes it first; the caller of
+ * `portal.openContext` gets the other side. `Send` is what this side sends, `Recv` what it
+ * receives.
+ */
+export interface Context<Send = unknown, Recv = unknown> {
+  /** Callee only: unblock the caller's `openContext` with `value` as its `first`. */
+  started(value?: unknown): Operation<void>;
+  /** Open the one bidirectional stream of this dialog (both sides must open it). */
+  openStream(options?: StreamOptions): Operation<MsgStream<Send, Recv>>;
+  /** Caller only: the context function's return value (or its error). */
+  result(): Operation<unknown>;
+  /**
+   * Cancel the dialog on both sides. The other side sees `ContextCancelledError` with this
+   * actor's uid as `canceller`; this side gets no error from it. In the callee, the context
+   * function is halted right away (this operation does not return).
+   */
+  cancel(): Operation<void>;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: Error };
+
+/**
+ * The state of a context dialog on one side: the `started` handshake, the stream, the outcome,
+ * and cancellation in either direction.
+ */
+export class ContextDialog implements Dialog {
+  readonly stream: DialogStream<unknown, unknown>;
+  /** Callee: the task running the context function. */
+  task: Task<unknown> | undefined;
+  /** The uid of the actor that cancelled the dialog, if one did. */
+  cancelledBy: string | undefined;
+  private first: { value: unknown } | undefined;
+  private outcome: Outcome | undefined;
+  private waiters = new Set<() => void>();
+
+  constructor(readonly peer: Peer, readonly cid: number, readonly role: 'caller' | 'callee') {
+    this.stream = new DialogStream(peer, cid);
+  }
+
+  /** Whether the dialog has ended on this side (its outcome is known). */
+  get finished(): boolean {
+    return this.outcome !== undefined;
+  }
+
+  receive(message: DialogMessage): void {
+    switch (message.type) {
+      case 'yield':
+        return this.stream.deliver(message.values);
+      case 'credit':
+        return this.stream.grant(message.n);
+      case 'close':
+        return this.stream.remoteClosed();
+      case 'started':
+        if (this.role === 'caller' && !this.first) {
+          this.first = { value: message.value };
+          this.wake();
+        }
+        return;
+      case 'return':
+        this.stream.remoteClosed();
+        return this.settle({ ok: true, value: message.value });
+      case 'error':
+        return this.settle({ ok: false, error: unboxDialogError(message.error) });
+      case 'cancelled':
+        // The callee confirmed our cancellation: the dialog ended without a result.
+        this.stream.remoteClosed();
+        return this.settle({ ok: true, value: undefined });
+      case 'cancel':
+        if (this.role === 'callee') this.cancelledByPeer(message.canceller);
+        return;
+    }
+  }
+
+  broken(error: Error): void {
+    this.stream.fail(error);
+    this.settle({ ok: false, error });
+    // A dialog's lifetime is bounded by its connection.
+    if (this.role === 'callee' && this.task) haltSoon(this.task);
+  }
+
+  /** The user-facing context of this side. */
+  context(): Context {
+    let dialog = this;
+    return {
+      *started(value?: unknown) {
+        if (dialog.role !== 'callee') throw new TypeError('only the context function calls ctx.started()');
+        if (dialog.first) throw new Error('ctx.started() was already called');
+        dialog.first = { value };
+        dialog.peer.post({ type: 'started', cid: dialog.cid, value });
+      },
+      *openStream(options: StreamOptions = {}) {
+        dialog.stream.open(options.window ?? DEFAULT_WINDOW);
+        return dialog.stream.view();
+      },
+      *result() {
+        if (dialog.role !== 'caller') throw new TypeError("ctx.result() is the caller's: the context function returns its result");
+        let outcome = yield* dialog.settled();
+        if (outcome.ok) return outcome.value;
+        throw outcome.error;
+      },
+      *cancel() {
+        if (dialog.role === 'caller') yield* dialog.cancelAsCaller(Infinity);
+        else yield* dialog.cancelAsCallee();
+      },
+    };
+  }
+
+  /** Caller: wait for the callee's `started` (or the dialog's end, whose error is thrown). */
+  *firstValue(): Operation<unknown> {
+    yield* this.until(() => this.first !== undefined || this.outcome !== undefined);
+    if (this.first) return this.first.value;
+    if (this.outcome && !this.outcome.ok) throw this.outcome.error;
+    return undefined;
+  }
+
+  /**
+   * Caller: cancel the dialog and wait (up to `timeout` ms) for the callee to confirm that its
+   * context function has finished. Used by `ctx.cancel()` and when the caller's scope ends
+   * with the dialog still open.
+   */
+  *cancelAsCaller(timeout: number): Operation<void> {
+    if (this.outcome) return;
+    this.cancelledBy = this.peer.actor.uid;
+    this.stream.remoteClosed();
+    this.stream.endSending(new Error('send() on a context this side cancelled'));
+    this.peer.post({ type: 'cancel', cid: this.cid, canceller: this.peer.actor.uid });
+    yield* this.until(() => this.outcome !== undefined, timeout);
+    if (!this.outcome) this.settle({ ok: true, value: undefined });
+  }
+
+  /** Callee: the context function's task ended; tell the caller how. */
+  finish(ok: boolean, result: unknown): void {
+    if (this.role !== 'callee' || this.outcome) return;
+    this.peer.unregister(this.cid);
+    this.stream.flush();
+    if (this.cancelledBy && this.cancelledBy !== this.peer.actor.uid) {
+      this.peer.post({ type: 'cancelled', cid: this.cid });
+    } else if (ok) {
+      // Returning ends the callee's side of the stream.
+      try {
+        this.peer.post({ type: 'return', cid: this.cid, value: result });
+      } catch (error) {
+        this.peer.post({ type: 'error', cid: this.cid, error: box(error, this.peer.actor.ref) });
+      }
+    } else {
+      this.peer.post({ type: 'error', cid: this.cid, error: box(result, this.peer.actor.ref) });
+    }
+    this.settle(ok ? { ok: true, value: result } : { ok: false, error: result as Error });
+  }
+
+  private *cancelAsCallee(): Operation<void> {
+    if (this.outcome) return;
+    let canceller = this.peer.actor.uid;
+    this.cancelledBy = canceller;
+    this.peer.unregister(this.cid);
+    // What this side already sent arrives before the cancellation.
+    this.stream.flush();
+    this.peer.post({ type: 'error', cid: this.cid, error: box(new ContextCancelledError(canceller), this.peer.actor.ref) });
+    this.settle({ ok: true, value: undefined });
+    this.stream.fail(new ContextCancelledError(canceller, 'this context was cancelled by this actor'));
+    if (this.task) haltSoon(this.task);
+    yield* suspend();
+  }
+
+  private cancelledByPeer(canceller: string): void {
+    if (this.cancelledBy || this.outcome) return;
+    this.cancelledBy = canceller;
+    // A pending stream operation of the context function throws ContextCancelledError; the
+    // halt follows once that has been delivered, so the function can observe it.
+    this.stream.fail(new ContextCancelledError(canceller));
+    setImmediate(() => this.task && haltSoon(this.task));
+  }
+
+  private settle(outcome: Outcome): void {
+    if (this.outcome) return;
+    this.outcome = outcome;
+    if (this.role === 'caller') this.peer.unregister(this.cid);
+    if (!outcome.ok) this.stream.fail(outcome.error);
+    else this.stream.endSending(new Error('send() on a context that has ended'));
+    this.wake();
+  }
+
+  private *settled(): Operation<Outcome> {
+    yield* this.until(() => this.outcome !== undefined);
+    return this.outcome!;
+  }
+
+  private *until(ready: () => boolean, timeout = Infinity): Operation<void> {
+    let deadline = Date.now() + timeout;
+    while (!ready() && Date.now() < deadline) {
+      yield* action<void>((resolve) => {
+        this.waiters.add(resolve);
+        let timer = Number.isFinite(timeout) ? setTimeout(resolve, Math.max(0, deadline - Date.now())) : undefined;
+        return () => {
+          clearTimeout(timer);
+          this.waiters.delete(resolve);
+        };
+      });
+    }
+  }
+
+  private wake(): void {
+    let waiters = [...this.waiters];
+    this.waiters.clear();
+    for (let waiter of waiters) waiter();
+  }
+}

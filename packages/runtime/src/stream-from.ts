@@ -1,0 +1,177 @@
+import { action, ensure, resource, until, type Operation, type Stream, type Subscription, type Task } from 'effection';
+import { box, unboxDialogError } from './errors.ts';
+import { DEFAULT_WINDOW, DialogStream } from './msg-stream.ts';
+import type { Dialog, Peer } from './peer.ts';
+import { haltSoon } from './halt.ts';
+import type { DialogMessage } from './protocol.ts';
+import { isAsyncIterable, isIterator, isOperation, isSubscription, isThenable } from './shapes.ts';
+
+/**
+ * The caller's side of `portal.openStreamFrom(fn, ...args)`: a `Stream` whose every
+ * subscription starts one remote call of `fn`, receives its items with flow control, and ends
+ * with `{ done: true, value }`, `value` being the source's return value. Leaving the
+ * subscriber's scope cancels the remote source and waits (up to `cancelTimeout`) for its
+ * cleanup to finish.
+ */
+export function streamFrom<T, R>(peer: Peer, fn: Function, args: unknown[], cancelTimeout: number): Stream<T, R> {
+  return resource<Subscription<T, R>>(function* (provide) {
+    let dialog!: SourceDialog<T, R>;
+    peer.call(fn, args, 'stream', (cid) => (dialog = new SourceDialog<T, R>(peer, cid)));
+    dialog.stream.open(DEFAULT_WINDOW);
+    yield* ensure(() => dialog.cancel(cancelTimeout));
+    yield* provide({ next: () => dialog.stream.next() });
+  });
+}
+
+/** The caller's state of one `openStreamFrom` subscription. */
+class SourceDialog<T, R> implements Dialog {
+  readonly stream: DialogStream<never, T, R>;
+  private ended = false;
+  private waiter: (() => void) | undefined;
+
+  constructor(private peer: Peer, private cid: number) {
+    this.stream = new DialogStream<never, T, R>(peer, cid);
+  }
+
+  receive(message: DialogMessage): void {
+    switch (message.type) {
+      case 'yield':
+        return this.stream.deliver(message.values);
+      case 'return':
+        this.stream.remoteClosed(message.value as R);
+        return this.end();
+      case 'error':
+        this.stream.fail(unboxDialogError(message.error));
+        return this.end();
+      case 'cancelled':
+        this.stream.remoteClosed();
+        return this.end();
+    }
+  }
+
+  broken(error: Error): void {
+    this.stream.fail(error);
+    this.end();
+  }
+
+  *cancel(timeout: number): Operation<void> {
+    if (this.ended) return;
+    this.peer.post({ type: 'cancel', cid: this.cid, canceller: this.peer.actor.uid });
+    yield* action<void>((resolve) => {
+      this.waiter = resolve;
+      let timer = setTimeout(resolve, timeout);
+      return () => {
+        clearTimeout(timer);
+        this.waiter = undefined;
+      };
+    });
+    this.end();
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.peer.unregister(this.cid);
+    this.waiter?.();
+  }
+}
+
+/**
+ * The callee's side of an `openStreamFrom` call: run the source and send its items as the
+ * caller's credits allow; answer with its return value, its error, or (if the caller cancelled)
+ * a confirmation once its cleanup has run.
+ */
+export function serveStream(peer: Peer, cid: number, fn: Function, args: unknown[]): void {
+  let served = new ServedSource(peer, cid);
+  peer.register(cid, served);
+  served.task = peer.actor.calls.run(() => pump(fn, args, served.stream));
+  served.task.then((value) => served.finish(true, value), (error) => served.finish(false, error));
+}
+
+class ServedSource implements Dialog {
+  readonly stream: DialogStream<unknown, never>;
+  task: Task<unknown> | undefined;
+  private cancelled = false;
+  private finished = false;
+
+  constructor(private peer: Peer, private cid: number) {
+    this.stream = new DialogStream<unknown, never>(peer, cid);
+    this.stream.open(0);
+  }
+
+  receive(message: DialogMessage): void {
+    if (message.type === 'credit') this.stream.grant(message.n);
+    if (message.type === 'cancel') this.cancel();
+  }
+
+  broken(): void {
+    this.cancel();
+  }
+
+  finish(ok: boolean, result: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.peer.unregister(this.cid);
+    this.stream.flush();
+    if (this.cancelled) {
+      this.peer.post({ type: 'cancelled', cid: this.cid });
+      return;
+    }
+    try {
+      if (ok) {
+        this.peer.post({ type: 'return', cid: this.cid, value: result });
+        return;
+      }
+    } catch (error) {
+      result = error;
+    }
+    this.peer.post({ type: 'error', cid: this.cid, error: box(result, this.peer.actor.ref) });
+  }
+
+  private cancel(): void {
+    if (this.cancelled || this.finished) return;
+    this.cancelled = true;
+    if (this.task) haltSoon(this.task);
+  }
+}
+
+type Source = { kind: 'async'; iterator: AsyncIterator<unknown, unknown> } | { kind: 'effection'; subscription: Subscription<unknown, unknown> };
+
+/** Send every item of the source, as credits allow; return the source's return value. */
+function* pump(fn: Function, args: unknown[], stream: DialogStream<unknown, never>): Operation<unknown> {
+  let source = yield* openSource(fn.name, fn(...args));
+  if (source.kind === 'effection') {
+    while (true) {
+      let next = yield* source.subscription.next();
+      if (next.done) return next.value;
+      yield* stream.send(next.value);
+    }
+  }
+  let iterator = source.iterator;
+  let finished = false;
+  // Halting the pump (the caller left) runs the generator's own `finally` blocks.
+  yield* ensure(function* () {
+    if (!finished && iterator.return) yield* until(iterator.return(undefined));
+  });
+  while (true) {
+    let next = yield* until(iterator.next());
+    if (next.done) {
+      finished = true;
+      return next.value;
+    }
+    yield* stream.send(next.value);
+  }
+}
+
+/**
+ * What a stream source function gave: an async generator or other `AsyncIterable`, an
+ * effection `Stream`, or an operation or promise that produces one of those.
+ */
+function* openSource(name: string, result: unknown): Operation<Source> {
+  if (isThenable(result)) result = yield* until(result);
+  else if (isIterator(result)) result = yield* (result as unknown as Operation<unknown>);
+  if (isAsyncIterable(result)) return { kind: 'async', iterator: result[Symbol.asyncIterator]() };
+  if (isSubscription(result)) return { kind: 'effection', subscription: result };
+  if (isOperation(result)) return { kind: 'effection', subscription: yield* (result as Stream<unknown, unknown>) };
+  throw new TypeError(`${name} is not a stream source: it must be an async generator, return an AsyncIterable, or return an effection Stream`);
+}
