@@ -8,7 +8,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The level for an actor: the option if given, else `HARROW_LOGLEVEL`, else `warn`. */
 export function logLevel(option?: string): LogLevel {
-  let level = option ?? process.env.HARROW_LOGLEVEL ?? 'warn';
+  let level = option ?? (process.env.HARROW_LOGLEVEL || undefined) ?? 'warn';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new TypeError(`log level "${level}" is not one of ${LOG_LEVELS.join(', ')}`);
   }

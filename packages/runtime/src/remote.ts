@@ -36,6 +36,11 @@ export function remote<F extends (...args: any[]) => any>(meta: ImportMeta, fn: 
   if (!name) {
     throw new TypeError(`remote(): the function given in ${module} has no name; write remote(import.meta, function* myName() { ... })`);
   }
+  let marked = markOf(fn);
+  if (marked) {
+    if (marked.module === module && marked.name === name) return fn;
+    throw new TypeError(`remote(): "${name}" is already a remote function of ${marked.module}; mark it once, where it is defined`);
+  }
   let functions = registry.get(module);
   if (!functions) registry.set(module, (functions = new Map()));
   let existing = functions.get(name);
