@@ -39,6 +39,8 @@ export class ContextDialog implements Dialog {
   cancelledBy: string | undefined;
   private first: { value: unknown } | undefined;
   private outcome: Outcome | undefined;
+  /** Whether the caller's code has been given the dialog's error (by `result()` or the stream). */
+  private errorSeen = false;
   private waiters = new Set<() => void>();
 
   constructor(readonly peer: Peer, readonly cid: number, readonly role: 'caller' | 'callee') {
@@ -104,6 +106,7 @@ export class ContextDialog implements Dialog {
         if (dialog.role !== 'caller') throw new TypeError("ctx.result() is the caller's: the context function returns its result");
         let outcome = yield* dialog.settled();
         if (outcome.ok) return outcome.value;
+        dialog.errorSeen = true;
         throw outcome.error;
       },
       *cancel() {
@@ -119,6 +122,19 @@ export class ContextDialog implements Dialog {
     if (this.first) return this.first.value;
     if (this.outcome && !this.outcome.ok) throw this.outcome.error;
     return undefined;
+  }
+
+  /**
+   * Caller: the end of the caller's scope. An open dialog is cancelled (see `cancelAsCaller`);
+   * a dialog that failed without the caller's code ever being given its error raises it here,
+   * so that no remote failure goes unreported.
+   */
+  *close(timeout: number): Operation<void> {
+    yield* this.cancelAsCaller(timeout);
+    let outcome = this.outcome;
+    if (outcome && !outcome.ok && !this.errorSeen && !this.stream.inbox.failureSeen && this.cancelledBy !== this.peer.actor.uid) {
+      throw outcome.error;
+    }
   }
 
   /**

@@ -109,7 +109,7 @@ export function createPortal<T>(child: ChildActor, ladder: LadderTimeouts): Port
       return resource(function* (provide) {
         let dialog!: ContextDialog;
         child.peer.call(fn, args, 'context', (cid) => (dialog = new ContextDialog(child.peer, cid, 'caller')));
-        yield* ensure(() => dialog.cancelAsCaller(ladder.cancelTimeout));
+        yield* ensure(() => dialog.close(ladder.cancelTimeout));
         let first = yield* dialog.firstValue();
         yield* provide({ ctx: dialog.context() as CallerContext<typeof fn>, first });
       });

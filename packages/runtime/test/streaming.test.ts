@@ -142,6 +142,18 @@ describe.each(['process', 'thread'] as const)('contexts and streams (%s actors)'
       expect((result as RemoteActorError).message).toBe('producer failed at 500');
     }));
 
+  it('raises a remote failure the caller never read when its scope ends, so none is swallowed', () =>
+    withActor(backend, function* (portal) {
+      let error = yield* failureOf(function* () {
+        let { ctx } = yield* portal.openContext(produce, 10, 256, 0);
+        yield* ctx.openStream();
+        // Never reads: the producer's RangeError must still surface.
+        yield* portal.run(add, 1, 1);
+      });
+      expect(error).toBeInstanceOf(RemoteActorError);
+      expect((error as RemoteActorError).message).toBe('producer failed at 0');
+    }));
+
   it("halts the producer when the consumer leaves its scope: its cleanup ran, the actor serves on", () =>
     withActor(backend, function* (portal) {
       yield* scoped(function* () {

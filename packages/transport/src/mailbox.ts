@@ -16,6 +16,7 @@ export class Mailbox<T, TClose = void> implements Subscription<T, TClose> {
   private reader: { resolve(result: IteratorResult<T, TClose>): void; reject(error: Error): void } | undefined;
   private ended = false;
   private closeValue: TClose | undefined;
+  private errorSeen = false;
   private error: Error | undefined;
   private holds = 0;
 
@@ -28,6 +29,11 @@ export class Mailbox<T, TClose = void> implements Subscription<T, TClose> {
 
   get finished(): boolean {
     return this.ended || this.error !== undefined;
+  }
+
+  /** Whether the reader has been given the error passed to `fail`. */
+  get failureSeen(): boolean {
+    return this.errorSeen;
   }
 
   /**
@@ -88,7 +94,10 @@ export class Mailbox<T, TClose = void> implements Subscription<T, TClose> {
       this.onTaken?.();
       return { done: false, value };
     }
-    if (this.error) throw this.error;
+    if (this.error) {
+      this.errorSeen = true;
+      throw this.error;
+    }
     if (this.ended) return this.done();
     return yield* action<IteratorResult<T, TClose>>((resolve, reject) => {
       let reader = { resolve, reject };
@@ -110,8 +119,12 @@ export class Mailbox<T, TClose = void> implements Subscription<T, TClose> {
     let reader = this.reader;
     if (!reader || this.holds > 0 || this.items.length > 0) return;
     this.reader = undefined;
-    if (this.error) reader.reject(this.error);
-    else reader.resolve(this.done());
+    if (this.error) {
+      this.errorSeen = true;
+      reader.reject(this.error);
+    } else {
+      reader.resolve(this.done());
+    }
   }
 
   private done(): IteratorResult<T, TClose> {
