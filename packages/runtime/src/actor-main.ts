@@ -39,6 +39,7 @@ export async function runSpawnedActor(channel: Channel, options: { signals: bool
   }
 }
 
+
 /**
  * The life of a spawned actor: announce itself, take its spawn spec (a spare waits here until
  * it is needed), import its enabled modules, listen, report ready, then serve calls until the
@@ -56,13 +57,24 @@ function* actorMain(channel: Channel): Operation<number> {
   let spec = message.spec;
 
   let [calls, destroyCalls] = createScope();
-  yield* ensure(() => destroyCalls());
+  yield* ensure(function* () {
+    try {
+      yield* destroyCalls();
+      yield* actor.settleHalts();
+    } catch (error) {
+      // A cleanup that threw while this actor stopped is a failure its parent must hear of.
+      actor.reportFailure(error);
+      throw error;
+    }
+  });
   let actor = new Actor(spec.name, spec.uid, spec.parent, spec.treeDir, calls, logLevel(spec.loglevel), spec.debugMode);
+  actor.reportFailure = (error) => {
+    if (!channel.closed) channel.post({ type: 'failed', error: box(error, actor.ref) });
+  };
   setCurrentActor(actor);
 
-  let modules = spec.main && !spec.enableModules.includes(spec.main.module)
-    ? [...spec.enableModules, spec.main.module]
-    : spec.enableModules;
+  let main = spec.main;
+  let modules = main?.module && !spec.enableModules.includes(main.module) ? [...spec.enableModules, main.module] : spec.enableModules;
   for (let module of modules) {
     try {
       yield* until(import(module));

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Scope } from 'effection';
+import { until, type Operation, type Scope, type Task } from 'effection';
 import { ModuleNotExposedError, type ActorRef } from './errors.ts';
 import { createLogger, type LogLevel, type Logger } from './log.ts';
 import { lookupRemote } from './remote.ts';
@@ -26,6 +26,12 @@ export class Actor {
   address = '';
   private shutdownListeners = new Set<() => void>();
   shuttingDown = false;
+  /**
+   * Where a failure that has no caller left to hear of it goes: a cleanup that threw in a call
+   * its caller had cancelled. A spawned actor reports it to its parent; the root logs it.
+   */
+  reportFailure: (error: unknown) => void = (error) => this.log.error({ err: error }, 'a cancelled call failed in its cleanup');
+  private halting = new Set<Promise<void>>();
 
   constructor(
     name: string,
@@ -75,6 +81,25 @@ export class Actor {
     let fn = lookupRemote(module, name);
     if (!fn) throw new ModuleNotExposedError(`module ${module} has no remote() function named "${name}"`);
     return fn;
+  }
+
+  /**
+   * Halt a call's task because its caller cancelled it. An effection halt is lazy (it starts
+   * only when awaited), and its cleanup may fail after the caller is gone: that failure goes to
+   * `reportFailure`, and the actor waits for every such halt before it stops (`settleHalts`).
+   */
+  haltCall(task: Task<unknown>): void {
+    let halting = task.halt().then(
+      () => {},
+      (error) => this.reportFailure(error),
+    );
+    this.halting.add(halting);
+    void halting.finally(() => this.halting.delete(halting));
+  }
+
+  /** Wait until every halt started by `haltCall` has finished. */
+  *settleHalts(): Operation<void> {
+    while (this.halting.size > 0) yield* until(Promise.all([...this.halting]));
   }
 
   /** Ask everything this actor runs to stop (a signal, a cancel request, the parent's death). */

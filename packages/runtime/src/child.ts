@@ -40,6 +40,8 @@ export class ChildActor {
   private channelEnded = false;
   private channelError: Error | undefined;
   private main: { ok: true; value: unknown } | { ok: false; error: Error } | undefined;
+  /** What the child reported when its own teardown failed. */
+  private teardownError: Error | undefined;
   private boot: { resolve(): void; reject(error: Error): void } | undefined;
   private exitWaiters: (() => void)[] = [];
   private drainTimer: NodeJS.Timeout | undefined;
@@ -148,6 +150,9 @@ export class ChildActor {
         this.address = message.address;
         this.boot?.resolve();
         return;
+      case 'failed':
+        this.teardownError = unbox(message.error);
+        return;
       case 'boot-failed': {
         let cause = unbox(message.error);
         this.boot?.reject(new ActorBootError(this.ref, `${cause.type}: ${cause.message}`, { cause }));
@@ -199,8 +204,12 @@ export class ChildActor {
       let error = new ActorBootError(this.ref, `${why} before it was ready`, { exitCode: exit.code, signal: exit.signal, cause: this.channelError });
       this.outcome = { status: 'boot-failed', error };
       this.boot?.reject(error);
+    } else if (this.main && !this.main.ok) {
+      this.outcome = { status: 'failed', error: this.main.error };
+    } else if (this.teardownError) {
+      this.outcome = { status: 'failed', error: this.teardownError };
     } else if (this.main) {
-      this.outcome = this.main.ok ? { status: 'ok', value: this.main.value } : { status: 'failed', error: this.main.error };
+      this.outcome = { status: 'ok', value: this.main.value };
     } else if (this.stopRequested) {
       this.outcome = { status: 'cancelled' };
     } else if (this.channelError instanceof ProtocolError) {
@@ -208,11 +217,13 @@ export class ChildActor {
     } else {
       this.outcome = { status: 'failed', error: broken };
     }
+    // The nursery records the outcome before anyone is woken: waking a waiter runs effection
+    // code on the spot, which may be the nursery's own teardown reading its outcomes.
+    this.onFinished(this);
     // Calls still in flight fail: with why, if we stopped the actor ourselves.
     this.peer.break(this.stopRequested && !this.main ? new ActorCancelledError(this.ref, this.peer.actor.uid) : broken);
     let waiters = this.exitWaiters;
     this.exitWaiters = [];
     for (let waiter of waiters) waiter();
-    this.onFinished(this);
   }
 }

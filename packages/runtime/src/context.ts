@@ -2,7 +2,6 @@ import { action, suspend, type Operation, type Task } from 'effection';
 import { ContextCancelledError, box, unboxDialogError } from './errors.ts';
 import { DEFAULT_WINDOW, DialogStream, type MsgStream, type StreamOptions } from './msg-stream.ts';
 import type { Dialog, Peer } from './peer.ts';
-import { haltSoon } from './halt.ts';
 import type { DialogMessage } from './protocol.ts';
 
 /**
@@ -85,7 +84,7 @@ export class ContextDialog implements Dialog {
     this.stream.fail(error);
     this.settle({ ok: false, error });
     // A dialog's lifetime is bounded by its connection.
-    if (this.role === 'callee' && this.task) haltSoon(this.task);
+    if (this.role === 'callee' && this.task) this.peer.actor.haltCall(this.task);
   }
 
   /** The user-facing context of this side. */
@@ -182,7 +181,7 @@ export class ContextDialog implements Dialog {
     this.peer.post({ type: 'error', cid: this.cid, error: box(new ContextCancelledError(canceller), this.peer.actor.ref) });
     this.settle({ ok: true, value: undefined });
     this.stream.fail(new ContextCancelledError(canceller, 'this context was cancelled by this actor'));
-    if (this.task) haltSoon(this.task);
+    if (this.task) this.peer.actor.haltCall(this.task);
     yield* suspend();
   }
 
@@ -192,7 +191,7 @@ export class ContextDialog implements Dialog {
     // A pending stream operation of the context function throws ContextCancelledError; the
     // halt follows once that has been delivered, so the function can observe it.
     this.stream.fail(new ContextCancelledError(canceller));
-    setImmediate(() => this.task && haltSoon(this.task));
+    setImmediate(() => this.task && this.peer.actor.haltCall(this.task));
   }
 
   private settle(outcome: Outcome): void {

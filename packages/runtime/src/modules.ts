@@ -1,14 +1,16 @@
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
- * The module URL an actor enables for an `enableModules` entry: file URLs as they are, bare
- * package specifiers resolved from the current working directory (the program's project), then
- * from the runtime's own location.
+ * The module URL an actor enables for an `enableModules` entry: file URLs as they are, built-in
+ * modules as `node:` URLs, bare package specifiers resolved from the current working directory
+ * (the program's project), then from the runtime's own location.
  */
 export function resolveModule(specifier: string): string {
   if (specifier.startsWith('file:')) return specifier;
+  // A built-in holds no remote functions, but enabling one is not an error.
+  if (isBuiltin(specifier)) return specifier.startsWith('node:') ? specifier : `node:${specifier}`;
   if (specifier.startsWith('.')) {
     throw new TypeError(`enableModules: "${specifier}" is relative; write new URL('${specifier}', import.meta.url)`);
   }

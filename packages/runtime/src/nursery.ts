@@ -91,17 +91,26 @@ export function openNursery(options: NurseryOptions = {}): Operation<Nursery> {
     *[Symbol.iterator]() {
       let owner = yield* useOwner();
       let actor = yield* useActor(owner);
-      let [scope] = createScope(owner.scope);
+      // The tasks that read the children's channels live in a scope of their own, not the
+      // owner's: effection halts a task's tasks when its body completes, before its scope's
+      // destructors run, and the nursery's teardown must still hear from its children.
+      let [scope, destroyScope] = createScope();
       let nursery = new ActorNursery(actor, scope, resolveOptions(options));
-      // Registered after the scope above, so it runs first: children's channels are still read
-      // while the nursery waits for them.
+      // Destructors run last-registered first: close, then the children's scope, then the actor.
+      owner.onDestroyed(() => destroyScope());
       owner.onDestroyed(() => nursery.close(owner.ending()));
       nursery.unhook = owner.onHalt(() => nursery.cancelSoon());
-      scope.run(() => nursery.watch());
+      // In the owner's scope, so that a child's failure fails the owner at once.
+      owner.scope.run(() => nursery.watch());
       nursery.startSpare();
       return nursery;
     },
   };
+}
+
+function sameEnv(a: NodeJS.ProcessEnv, b: NodeJS.ProcessEnv): boolean {
+  let keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
 }
 
 type Resolved = Required<Omit<NurseryOptions, 'loglevel' | 'debugMode'>> & { loglevel: string; debugMode: boolean };
@@ -126,6 +135,8 @@ class ActorNursery implements Nursery {
   private closing = false;
   private wake: (() => void) | undefined;
   private spare: ChildActor | undefined;
+  /** The environment the spare was started with: it serves only while this process's is the same. */
+  private spareEnv: NodeJS.ProcessEnv = {};
   private unlistenShutdown: () => void;
 
   constructor(private actor: Actor, private scope: Scope, private options: Resolved) {
@@ -146,7 +157,7 @@ class ActorNursery implements Nursery {
     if (typeof fn !== 'function') throw new TypeError('runInActor(fn, args, options): fn must be a remote() function');
     assertEncodable(args, 'args');
     let mark = markOf(fn);
-    let main = { module: mark?.module ?? '', fn: mark?.name ?? fn.name, args: args as unknown[] };
+    let main = { module: mark?.module ?? null, fn: mark?.name ?? fn.name, args: args as unknown[] };
     let child = yield* this.spawn(options.name ?? fn.name, options, main);
     return createPortal<Returned<ReturnType<F>>>(child, this.options);
   }
@@ -180,6 +191,7 @@ class ActorNursery implements Nursery {
       if (this.spare === spare) this.spare = undefined;
     };
     this.spare = spare;
+    this.spareEnv = { ...process.env };
   }
 
   private *spawn(name: string, options: ActorOptions, main?: SpawnSpec['main']): Operation<ChildActor> {
@@ -208,7 +220,7 @@ class ActorNursery implements Nursery {
     } finally {
       release();
     }
-    this.actor.log.debug({ child: name, uid: spec.uid, pid: child.pid }, 'actor started');
+    this.actor.log.debug({ child: name, childUid: spec.uid, childPid: child.pid }, 'actor started');
     this.startSpare();
     return child;
   }
@@ -218,6 +230,11 @@ class ActorNursery implements Nursery {
     let spare = this.spare;
     if (!usable || !spare || spare.state !== 'spare') return undefined;
     this.spare = undefined;
+    if (!sameEnv(this.spareEnv, process.env)) {
+      // Started before this process's environment changed: it would run with the old one.
+      spare.handle.kill();
+      return undefined;
+    }
     return spare;
   }
 
@@ -246,9 +263,11 @@ class ActorNursery implements Nursery {
    */
   *close(ending: Ending): Operation<void> {
     this.closing = true;
+    // Still listening for a halt and for the actor's shutdown while waiting: either one ends
+    // the wait and cancels the children.
+    if (ending.kind === 'completed' && !this.actor.shuttingDown) yield* this.awaitRunChildren();
     this.unhook();
     this.unlistenShutdown();
-    if (ending.kind === 'completed' && !this.actor.shuttingDown) yield* this.awaitRunChildren();
     yield* this.stopAll(false);
     let failures = [...this.failures];
     if (ending.kind === 'failed' && failures.length > 0 && !failures.includes(ending.error as Error)) {

@@ -20,8 +20,11 @@ export interface SpawnSpec {
   enableModules: string[];
   loglevel: string;
   debugMode: boolean;
-  /** For `runInActor`: the function to run as the actor's main (answered on cid 0). */
-  main?: { module: string; fn: string; args: unknown[] };
+  /**
+   * For `runInActor`: the function to run as the actor's main (answered on cid 0). `module` is
+   * null for a function that is not `remote()`-marked, which the actor then refuses.
+   */
+  main?: { module: string | null; fn: string; args: unknown[] };
 }
 
 /** How a call is to be run: an RPC, a stream source, or a context dialog. */
@@ -34,6 +37,8 @@ export type Message =
   | { type: 'ready'; pid: number; address: string }
   | { type: 'boot-failed'; error: BoxedError }
   | { type: 'cancel-actor'; canceller: string }
+  /** The actor's own teardown failed (a cleanup threw): reported before it exits. */
+  | { type: 'failed'; error: BoxedError }
   // dialog level
   | { type: 'call'; cid: number; kind: CallKind; module: string | null; fn: string; args: unknown[] }
   | { type: 'started'; cid: number; value: unknown }
@@ -81,6 +86,7 @@ export function parseMessage(value: unknown): Message {
     case 'ready':
       return Number.isInteger(message.pid) && typeof message.address === 'string' ? (message as Message) : fail(message);
     case 'boot-failed':
+    case 'failed':
       return isBoxedError(message.error) ? (message as Message) : fail(message);
     case 'cancel-actor':
       return typeof message.canceller === 'string' ? (message as Message) : fail(message);
@@ -117,7 +123,8 @@ function isSpawnSpec(value: unknown): value is SpawnSpec {
   return typeof value === 'object' && value !== null && typeof spec.name === 'string' && typeof spec.uid === 'string' &&
     isRef(spec.parent) && typeof spec.treeDir === 'string' && Array.isArray(spec.enableModules) &&
     spec.enableModules.every((module) => typeof module === 'string') && typeof spec.loglevel === 'string' &&
-    (spec.main === undefined || (typeof spec.main.module === 'string' && typeof spec.main.fn === 'string' && Array.isArray(spec.main.args)));
+    (spec.main === undefined ||
+      ((spec.main.module === null || typeof spec.main.module === 'string') && typeof spec.main.fn === 'string' && Array.isArray(spec.main.args)));
 }
 
 function fail(message: Record<string, unknown>): never {

@@ -3,7 +3,6 @@ import { spawn, type Operation, type Task } from 'effection';
 import type { Actor } from './actor.ts';
 import { ContextDialog } from './context.ts';
 import { box } from './errors.ts';
-import { haltSoon } from './halt.ts';
 import { invoke } from './invoke.ts';
 import { Peer, type Dialog } from './peer.ts';
 import type { DialogMessage, Message } from './protocol.ts';
@@ -115,7 +114,7 @@ class ServedCall implements Dialog {
     if (this.cancelled || this.finished) return;
     this.cancelled = true;
     // An async function cannot be stopped; its answer is dropped when it comes.
-    if (this.task) haltSoon(this.task);
+    if (this.task) this.peer.actor.haltCall(this.task);
   }
 }
 

@@ -2,7 +2,6 @@ import { action, ensure, resource, until, type Operation, type Stream, type Subs
 import { box, unboxDialogError } from './errors.ts';
 import { DEFAULT_WINDOW, DialogStream } from './msg-stream.ts';
 import type { Dialog, Peer } from './peer.ts';
-import { haltSoon } from './halt.ts';
 import type { DialogMessage } from './protocol.ts';
 import { isAsyncIterable, isIterator, isOperation, isSubscription, isThenable } from './shapes.ts';
 
@@ -131,7 +130,7 @@ class ServedSource implements Dialog {
   private cancel(): void {
     if (this.cancelled || this.finished) return;
     this.cancelled = true;
-    if (this.task) haltSoon(this.task);
+    if (this.task) this.peer.actor.haltCall(this.task);
   }
 }
 

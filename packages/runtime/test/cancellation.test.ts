@@ -161,6 +161,17 @@ describe('cancellation of a whole tree through its root process', () => {
     await expectNoLeaks(tag);
   }, 60_000);
 
+  it('SIGINT to the root while a nursery waits at the end of its scope for a runInActor child', async () => {
+    let program = startProgram(new URL('./programs/waiting-root.ts', import.meta.url), [dir.path]);
+    await program.line(/the nursery waits/);
+    await waitFor(() => markers(dir.path).includes('child.started'), 10_000, 'the child');
+    program.process.kill('SIGINT');
+    let exit = await program.exited;
+    expect(exit.code).toBe(130);
+    expect(markers(dir.path)).toContain('child.cleanup');
+    await expectNoLeaks(tag);
+  }, 30_000);
+
   it('SIGKILL of the root: every descendant is gone within 2 s', async () => {
     let program = startProgram(treeRoot, ['3', '2', dir.path]);
     await waitFor(() => markers(dir.path).filter((name) => name.endsWith('.ready')).length === TREE_ACTORS, 30_000, 'the tree');

@@ -2,9 +2,11 @@ import { all, run, scoped, sleep, spawn } from 'effection';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { currentActor, openNursery, type Portal } from '../src/index.ts';
 import { add, asyncAdd, slowAdd, whoami } from './fixtures/basic.ts';
+import { envOf } from './fixtures/cleanup.ts';
 import { expectNoLeaks, tagProcesses } from './helpers.ts';
 
 const basic = new URL('./fixtures/basic.ts', import.meta.url);
+const cleanupModule = new URL('./fixtures/cleanup.ts', import.meta.url);
 
 let tag: string;
 beforeEach(() => {
@@ -51,6 +53,36 @@ describe.each(['process', 'thread'] as const)('nursery and portals (%s actors)',
       });
       // The nursery is closed, and every result was collected before it closed.
       expect(yield* all(portals.map((portal) => portal.result()))).toEqual([1, 2, 3]);
+    });
+  });
+
+  it('waits for runInActor actors when a task body (not only scoped) completes', async () => {
+    let portal: Portal<number> | undefined;
+    await run(function* () {
+      let task = yield* spawn(function* () {
+        let nursery = yield* openNursery();
+        portal = yield* nursery.runInActor(slowAdd, [20, 1], { spawn: backend });
+      });
+      yield* task;
+      expect(yield* portal!.result()).toBe(21);
+    });
+  });
+
+  it("gives an actor this process's environment as it is when the actor starts (even from the warm spare)", async () => {
+    await run(function* () {
+      let nursery = yield* openNursery();
+      let first = yield* nursery.startActor('before', { enableModules: [cleanupModule], spawn: backend });
+      expect(yield* first.run(envOf, 'HARROW_TEST_LATE')).toBe(null);
+      process.env.HARROW_TEST_LATE = 'set later';
+      try {
+        let second = yield* nursery.startActor('after', { enableModules: [cleanupModule], spawn: backend });
+        expect(yield* second.run(envOf, 'HARROW_TEST_LATE')).toBe('set later');
+        let third = yield* nursery.startActor('merged', { enableModules: [cleanupModule], spawn: backend, env: { HARROW_TEST_OWN: 'own' } });
+        expect(yield* third.run(envOf, 'HARROW_TEST_OWN')).toBe('own');
+        expect(yield* third.run(envOf, 'HARROW_TEST_LATE')).toBe('set later');
+      } finally {
+        delete process.env.HARROW_TEST_LATE;
+      }
     });
   });
 
