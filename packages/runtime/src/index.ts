@@ -27,3 +27,13 @@ export {
   type ActorRef,
 } from './errors.ts';
 export { TransportError, ProtocolError } from '@harrow/transport';
+export { BrokenWorkerError } from './errors.ts';
+export {
+  runSync,
+  openWorkerContext,
+  type WorkerContext,
+  type WorkerContextOptions,
+  type RunSyncOptions,
+  type WorkerStatistics,
+  type WorkerType,
+} from './worker-pool/index.ts';

@@ -16,13 +16,25 @@ const waiting: (() => void)[] = [];
 /** Wait for a boot slot; returns the function that gives it back. */
 export function* bootSlot(): Operation<() => void> {
   if (booting >= SLOTS) {
-    yield* action<void>((resolve) => {
-      waiting.push(resolve);
-      return () => {
-        let at = waiting.indexOf(resolve);
-        if (at >= 0) waiting.splice(at, 1);
-      };
-    });
+    let granted = false;
+    let taken = false;
+    try {
+      yield* action<void>((resolve) => {
+        let wake = () => {
+          granted = true;
+          resolve();
+        };
+        waiting.push(wake);
+        return () => {
+          let at = waiting.indexOf(wake);
+          if (at >= 0) waiting.splice(at, 1);
+        };
+      });
+      taken = true;
+    } finally {
+      // Halted after a slot was handed to us but before we resumed: pass it on, or it is lost.
+      if (granted && !taken) giveBack();
+    }
   } else {
     booting++;
   }
@@ -30,9 +42,13 @@ export function* bootSlot(): Operation<() => void> {
   return () => {
     if (released) return;
     released = true;
-    let next = waiting.shift();
-    // The slot passes straight to the next waiter, so `booting` stays as it is.
-    if (next) next();
-    else booting--;
+    giveBack();
   };
+}
+
+function giveBack(): void {
+  let next = waiting.shift();
+  // The slot passes straight to the next waiter, so `booting` stays as it is.
+  if (next) next();
+  else booting--;
 }

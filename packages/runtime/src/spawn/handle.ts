@@ -10,11 +10,11 @@ export interface Exit {
  * A started child, process or thread, before it is an actor: what the spawner needs to talk
  * to it and to end it. Every backend gives the same handle.
  */
-export interface ChildHandle {
+export interface ChildHandle<C = Channel> {
   /** The process id (for a thread actor, the id of the process it runs in). */
   readonly pid: number;
-  /** The channel to the child. */
-  readonly channel: Channel;
+  /** The connection to the child: a `Channel` unless the spawner built its own (see `startProcess`). */
+  readonly channel: C;
   /** Set once the child has exited and (for a process) been reaped. */
   readonly exit: Exit | undefined;
   /** Called once, when the child has exited. */
@@ -23,10 +23,17 @@ export interface ChildHandle {
   terminate(): boolean;
   /** Stop it at once: SIGKILL to the process and everything in its process group; `terminate()` for a thread. */
   kill(): void;
+  /**
+   * Whether the child and its connection keep this process's event loop alive (they do from
+   * the start). A pool turns this off for idle workers, so they do not hold a finished program open.
+   */
+  keepAlive(on: boolean): void;
 }
 
 /** What a spawn backend needs to start a child. */
 export interface StartOptions {
   execArgv: string[];
   env: NodeJS.ProcessEnv;
+  /** URL of the module the child runs after boot.mjs; default: the actor entry (child-main.ts, thread-main.ts). */
+  entry?: string;
 }

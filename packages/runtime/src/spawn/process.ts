@@ -1,25 +1,34 @@
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { createChannel, socketWire } from '@harrow/transport';
+import { createChannel, socketWire, type Channel } from '@harrow/transport';
 import { TSX_LOADER } from './exec-argv.ts';
 import type { ChildHandle, Exit, StartOptions } from './handle.ts';
+
+/** What runs over a child's fd 3: the actor protocol's `Channel`, or a spawner's own connection. */
+export type ConnectSocket<C> = (socket: Socket, peer: string) => C;
+
+const channelOver: ConnectSocket<Channel> = (socket, peer) => createChannel(socketWire(socket, peer));
 
 const BOOT = new URL('../boot.mjs', import.meta.url).pathname;
 const CHILD_MAIN = new URL('../child-main.ts', import.meta.url).href;
 
 /**
- * Start a child process running `child-main.ts` (through boot.mjs). Its fd 3 is one end of a socket pair that is
- * both its channel to us and its lifeline: if we die, however we die, it reads end-of-file and
- * cancels itself. stdout and stderr are inherited, so `console.log` in any actor shows up;
- * stdin is not (the root owns the terminal).
+ * Start a child process running `options.entry` (default `child-main.ts`) through boot.mjs.
+ * Its fd 3 is one end of a socket pair that is both its channel to us and its lifeline: if we
+ * die, however we die, it reads end-of-file and cancels itself. stdout and stderr are
+ * inherited, so `console.log` in any actor shows up; stdin is not (the root owns the terminal).
  *
  * `detached` puts the child in a new session and process group: the root does this for its
  * children so that Ctrl-C at a terminal reaches only the root, which cancels the tree in order,
  * and so that a final SIGKILL to the group also takes any grandchild left behind. Deeper
  * actors stay in their ancestor's group.
+ *
+ * `connect` builds what talks over fd 3 (default: a `Channel`); the runSync pool passes its own.
  */
-export function startProcess(options: StartOptions & { detached: boolean }): ChildHandle {
-  let child = spawn(process.execPath, [...options.execArgv, BOOT, TSX_LOADER, CHILD_MAIN], {
+export function startProcess(options: StartOptions & { detached: boolean }): ChildHandle;
+export function startProcess<C>(options: StartOptions & { detached: boolean }, connect: ConnectSocket<C>): ChildHandle<C>;
+export function startProcess(options: StartOptions & { detached: boolean }, connect: ConnectSocket<unknown> = channelOver): ChildHandle<unknown> {
+  let child = spawn(process.execPath, [...options.execArgv, BOOT, TSX_LOADER, options.entry ?? CHILD_MAIN], {
     stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
     env: options.env,
     detached: options.detached,
@@ -37,7 +46,7 @@ export function startProcess(options: StartOptions & { detached: boolean }): Chi
   child.on('exit', exited);
   let pid = child.pid ?? -1;
   let socket = child.stdio[3] as Socket;
-  let channel = createChannel(socketWire(socket, `actor process ${pid}`));
+  let channel = connect(socket, `actor process ${pid}`);
   return {
     pid,
     channel,
@@ -56,6 +65,15 @@ export function startProcess(options: StartOptions & { detached: boolean }): Chi
       if (exit) return;
       if (options.detached) killGroup(pid, 'SIGKILL');
       child.kill('SIGKILL');
+    },
+    keepAlive(on) {
+      if (on) {
+        child.ref();
+        socket.ref();
+      } else {
+        child.unref();
+        socket.unref();
+      }
     },
   };
 }

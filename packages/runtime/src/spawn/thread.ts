@@ -1,21 +1,31 @@
-import { MessageChannel, Worker } from 'node:worker_threads';
-import { createChannel, portWire } from '@harrow/transport';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { createChannel, portWire, type Channel } from '@harrow/transport';
 import { TSX_API } from './exec-argv.ts';
 import type { ChildHandle, Exit, StartOptions } from './handle.ts';
 
 const BOOT = new URL('../boot.mjs', import.meta.url);
 const THREAD_MAIN = new URL('../thread-main.ts', import.meta.url).href;
 
+/** What runs over a thread's port: the actor protocol's `Channel`, or a spawner's own connection. */
+export type ConnectPort<C> = (port: MessagePort, peer: string) => C;
+
+const channelOver: ConnectPort<Channel> = (port, peer) => createChannel(portWire(port, peer));
+
 /**
  * Start a thread actor: a worker thread that registers tsx (Node 20 workers do not inherit the
- * parent's loader hooks; see boot.mjs) and runs `thread-main.ts`, talking over a `MessagePort`. A thread has
- * no signals: "terminate" has no graceful step and "kill" is `worker.terminate()`. Its
- * `console.log` goes through the parent thread's stdout, as Node does for workers.
+ * parent's loader hooks; see boot.mjs) and runs `options.entry` (default `thread-main.ts`),
+ * talking over a `MessagePort`. A thread has no signals: "terminate" has no graceful step and
+ * "kill" is `worker.terminate()`. Its `console.log` goes through the parent thread's stdout, as
+ * Node does for workers.
+ *
+ * `connect` builds what talks over the port (default: a `Channel`); the runSync pool passes its own.
  */
-export function startThread(options: StartOptions): ChildHandle {
+export function startThread(options: StartOptions): ChildHandle;
+export function startThread<C>(options: StartOptions, connect: ConnectPort<C>): ChildHandle<C>;
+export function startThread(options: StartOptions, connect: ConnectPort<unknown> = channelOver): ChildHandle<unknown> {
   let { port1, port2 } = new MessageChannel();
   let worker = new Worker(BOOT, {
-    workerData: { port: port2, entry: THREAD_MAIN, tsx: TSX_API },
+    workerData: { port: port2, entry: options.entry ?? THREAD_MAIN, tsx: TSX_API },
     transferList: [port2],
     env: options.env,
   });
@@ -29,7 +39,7 @@ export function startThread(options: StartOptions): ChildHandle {
   // An uncaught error in the thread ends it; 'exit' follows with code 1.
   worker.on('error', () => {});
   worker.on('exit', exited);
-  let channel = createChannel(portWire(port1, `actor thread ${worker.threadId}`));
+  let channel = connect(port1, `actor thread ${worker.threadId}`);
   return {
     pid: process.pid,
     channel,
@@ -43,6 +53,15 @@ export function startThread(options: StartOptions): ChildHandle {
     terminate: () => false,
     kill() {
       if (!exit) void worker.terminate();
+    },
+    keepAlive(on) {
+      if (on) {
+        worker.ref();
+        port1.ref();
+      } else {
+        worker.unref();
+        port1.unref();
+      }
     },
   };
 }
