@@ -9,6 +9,29 @@ let { tsx, entry } = isMainThread
   ? { tsx: process.argv[2], entry: process.argv[3] }
   : workerData;
 
+// A process's fd 3 is its channel and its lifeline (see spawn/process.ts). Read it from the
+// first moment: a parent that dies while this child is still loading (a spare, or a slow
+// start-up on a busy machine) ends it here and now, instead of after the loading is done.
+// The entry takes the socket over (spawn/lifeline.ts) with whatever arrived meanwhile.
+if (isMainThread) {
+  let { Socket } = await import('node:net');
+  let socket = new Socket({ fd: 3, readable: true, writable: true });
+  let early = [];
+  let keep = (chunk) => early.push(chunk);
+  let parentGone = () => process.exit(0);
+  socket.on('data', keep);
+  socket.on('end', parentGone);
+  socket.on('error', parentGone);
+  globalThis[Symbol.for('harrow.lifeline')] = () => {
+    socket.off('data', keep);
+    socket.off('end', parentGone);
+    socket.off('error', parentGone);
+    socket.pause();
+    for (let chunk of early.reverse()) socket.unshift(chunk);
+    return socket;
+  };
+}
+
 await import('effection');
 // A process imports tsx's loader, which registers itself as `--import tsx` would; a thread gets
 // tsx's API module, whose register() is what works inside a worker.

@@ -2,10 +2,10 @@
  * Entry of an actor process. fd 3 is the socket pair to the parent: the channel, and the
  * lifeline whose end-of-file means the parent is gone.
  */
-import { Socket } from 'node:net';
 import { createChannel, socketWire } from '@harrow/transport';
 import { runSpawnedActor } from './actor-main.ts';
+import { takeLifeline } from './spawn/lifeline.ts';
 
-let socket = new Socket({ fd: 3, readable: true, writable: true });
+let socket = takeLifeline();
 let code = await runSpawnedActor(createChannel(socketWire(socket, 'parent')), { signals: true });
 process.exit(code);

@@ -11,7 +11,8 @@ import { isChildActor, markOf, moduleUrl } from './remote.ts';
 import { useActor } from './root.ts';
 import { childExecArgv } from './spawn/exec-argv.ts';
 import { bootSlot } from './spawn/boot-slots.ts';
-import type { ChildHandle } from './spawn/handle.ts';
+import type { ChildHandle, StartOptions } from './spawn/handle.ts';
+import { reaper } from './spawn/reaper.ts';
 import { startProcess } from './spawn/process.ts';
 import { startThread } from './spawn/thread.ts';
 import { resolveModule } from './modules.ts';
@@ -108,6 +109,20 @@ export function openNursery(options: NurseryOptions = {}): Operation<Nursery> {
   };
 }
 
+/**
+ * Start an actor process. The root's children lead process groups of their own (see
+ * spawn/process.ts), which the root's sentinel watches in case the root is killed.
+ */
+function startDetachable(options: StartOptions): ChildHandle {
+  let detached = !isChildActor();
+  let handle = startProcess({ ...options, detached });
+  if (detached) {
+    reaper.track(handle.pid);
+    handle.onExit(() => reaper.untrack(handle.pid));
+  }
+  return handle;
+}
+
 function sameEnv(a: NodeJS.ProcessEnv, b: NodeJS.ProcessEnv): boolean {
   let keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
@@ -181,7 +196,7 @@ class ActorNursery implements Nursery {
     if (!this.options.spare || this.closing || this.spare) return;
     let handle: ChildHandle;
     try {
-      handle = startProcess({ execArgv: childExecArgv(), env: process.env, detached: !isChildActor() });
+      handle = startDetachable({ execArgv: childExecArgv(), env: process.env });
     } catch (error) {
       this.actor.log.warn({ err: error }, 'could not start a spare process');
       return;
@@ -244,7 +259,7 @@ class ActorNursery implements Nursery {
     if (options.spawn !== undefined && options.spawn !== 'process') {
       throw new TypeError(`spawn must be 'process' or 'thread', got ${JSON.stringify(options.spawn)}`);
     }
-    return startProcess({ execArgv: childExecArgv(options.execArgv), env, detached: !isChildActor() });
+    return startDetachable({ execArgv: childExecArgv(options.execArgv), env });
   }
 
   private finished(child: ChildActor): void {

@@ -8,6 +8,7 @@ import { logLevel } from './log.ts';
 import type { Owner } from './owner.ts';
 import { isChildActor } from './remote.ts';
 import { serveListener } from './serve.ts';
+import { reaper } from './spawn/reaper.ts';
 
 interface Root {
   actor: Actor;
@@ -41,6 +42,7 @@ export function* useActor(owner: Owner): Operation<Actor> {
 function startRoot(): Root {
   let dir = mkdtempSync(join(tmpdir(), 'harrow-'));
   let [scope, destroyScope] = createScope();
+  reaper.enable();
   let actor = new Actor('root', rootUid(), undefined, dir, scope, logLevel(), false);
   setCurrentActor(actor);
   let ready = withResolvers<void>();
@@ -75,6 +77,7 @@ function* release(state: Root): Operation<void> {
   if (root === state) root = undefined;
   if (maybeCurrentActor() === state.actor) setCurrentActor(undefined);
   yield* state.destroy();
+  yield* reaper.stop();
   state.removeDir();
   process.off('exit', state.removeDir);
 }

@@ -183,6 +183,18 @@ describe('cancellation of a whole tree through its root process', () => {
     expect(Date.now() - killed).toBeLessThan(2_000);
   }, 60_000);
 
+  it('SIGKILL of the root: even an actor stuck in synchronous code is gone within 2 s', async () => {
+    let program = startProgram(new URL('./programs/stuck-root.ts', import.meta.url), [dir.path]);
+    let line = await program.line(/started/);
+    let [stuck, idle] = line.split(' ').slice(-2).map(Number);
+    await waitFor(() => markers(dir.path).includes('spinning'), 10_000, 'the actor to spin');
+    program.process.kill('SIGKILL');
+    await program.exited;
+    await expectNoLeaks(tag, 2_000);
+    expect(alive(stuck!)).toBe(false);
+    expect(alive(idle!)).toBe(false);
+  }, 30_000);
+
   it('the warm spare and the actors of a SIGKILLed root exit within 1 s', async () => {
     let program = startProgram(new URL('./programs/spare-root.ts', import.meta.url));
     let line = await program.line(/started/);

@@ -15,6 +15,9 @@ export function socketWire(socket: Duplex, peer: string): Wire {
       socket.on('end', events.end);
       socket.on('error', events.error);
       socket.on('close', events.close);
+      // A socket handed over paused (with data put back, see the runtime's spawn/lifeline.ts)
+      // does not start flowing when a 'data' listener is added; a fresh one already flows.
+      socket.resume();
     },
     write: (bytes) => socket.write(bytes),
     pause: () => socket.pause(),

@@ -71,6 +71,8 @@ export function socketLink(socket: Socket): Link {
       socket.on('end', () => ended(decoder.midFrame ? new TransportError('the worker connection ended in the middle of a frame') : undefined));
       socket.on('error', (error) => ended(new TransportError(`worker connection failed: ${error.message}`, { cause: error })));
       socket.on('close', () => ended());
+      // Handed over paused by boot.mjs (spawn/lifeline.ts): adding listeners does not resume it.
+      socket.resume();
     },
     send(message) {
       if (closed || socket.destroyed) throw new TransportError('the worker connection is closed');

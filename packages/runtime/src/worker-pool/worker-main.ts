@@ -5,9 +5,9 @@
  * between jobs (thread-link.ts).
  */
 import { writeSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { isMainThread, threadId, workerData, type MessagePort } from 'node:worker_threads';
 import { markNotRoot } from '../remote.ts';
+import { takeLifeline } from '../spawn/lifeline.ts';
 import { socketLink } from './link.ts';
 import { portOutbox, serveBlocking } from './thread-link.ts';
 import { JobRunner, serveEvents } from './worker-loop.ts';
@@ -19,7 +19,7 @@ if (isMainThread) {
   // Ctrl-C at a terminal goes to the whole foreground process group: the parent turns it into
   // cancellation, which decides what happens to the job running here.
   process.on('SIGINT', () => {});
-  let link = socketLink(new Socket({ fd: 3, readable: true, writable: true }));
+  let link = socketLink(takeLifeline());
   let self = { name: 'runSync worker', uid: String(process.pid) };
   serveEvents(link, new JobRunner(link, self, (code) => link.close(() => process.exit(code))));
 } else {
