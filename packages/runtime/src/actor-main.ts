@@ -8,7 +8,8 @@ import { haltSoon } from './halt.ts';
 import { Peer } from './peer.ts';
 import { parseMessage, type SpawnSpec } from './protocol.ts';
 import { markNotRoot } from './remote.ts';
-import { fail, serveCall, serveListener, serveRun } from './serve.ts';
+import { fail } from './served-call.ts';
+import { serveCall, serveListener, serveRun } from './serve.ts';
 
 /**
  * Run this process (or thread) as a spawned actor over `channel` to its parent, and resolve

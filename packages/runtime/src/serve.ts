@@ -1,11 +1,11 @@
 import { TransportError, type Listener } from '@harrow/transport';
-import { spawn, type Operation, type Task } from 'effection';
+import { spawn, type Operation } from 'effection';
 import type { Actor } from './actor.ts';
 import { ContextDialog } from './context.ts';
-import { box } from './errors.ts';
 import { invoke } from './invoke.ts';
-import { Peer, type Dialog } from './peer.ts';
-import type { DialogMessage, Message } from './protocol.ts';
+import { Peer } from './peer.ts';
+import type { Message } from './protocol.ts';
+import { ServedCall, fail, succeed } from './served-call.ts';
 import { serveStream } from './stream-from.ts';
 
 type CallMessage = Extract<Message, { type: 'call' }>;
@@ -73,62 +73,8 @@ export function serveRun(peer: Peer, cid: number, fn: Function, args: unknown[],
     return;
   }
   let served = new ServedCall(peer, cid, onDone);
-  peer.register(cid, served);
-  if (invocation.kind === 'promise') {
-    invocation.promise.then((value) => served.finish(true, value), (error) => served.finish(false, error));
-  } else {
-    let operation = invocation.operation;
-    served.task = peer.actor.calls.run(() => operation);
-    served.task.then((value) => served.finish(true, value), (error) => served.finish(false, error));
-  }
-}
-
-/** The callee's side of a call that did not finish at once: it can be cancelled by the caller. */
-class ServedCall implements Dialog {
-  task: Task<unknown> | undefined;
-  private cancelled = false;
-  private finished = false;
-
-  constructor(private peer: Peer, private cid: number, private onDone?: () => void) {}
-
-  receive(message: DialogMessage): void {
-    if (message.type === 'cancel') this.cancel();
-  }
-
-  /** A call's lifetime is bounded by the connection that made it. */
-  broken(): void {
-    this.cancel();
-  }
-
-  finish(ok: boolean, result: unknown): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.peer.unregister(this.cid);
-    if (this.cancelled) this.peer.post({ type: 'cancelled', cid: this.cid });
-    else if (ok) succeed(this.peer, this.cid, result);
-    else fail(this.peer, this.cid, result);
-    this.onDone?.();
-  }
-
-  private cancel(): void {
-    if (this.cancelled || this.finished) return;
-    this.cancelled = true;
-    // An async function cannot be stopped; its answer is dropped when it comes.
-    if (this.task) this.peer.actor.haltCall(this.task);
-  }
-}
-
-/** Answer with a value; one the codec cannot carry becomes the call's `TypeError` instead. */
-export function succeed(peer: Peer, cid: number, value: unknown): void {
-  try {
-    peer.post({ type: 'return', cid, value });
-  } catch (error) {
-    fail(peer, cid, error);
-  }
-}
-
-export function fail(peer: Peer, cid: number, error: unknown): void {
-  peer.post({ type: 'error', cid, error: box(error, peer.actor.ref) });
+  if (invocation.kind === 'promise') served.settleWith(invocation.promise);
+  else served.runTask(invocation.operation);
 }
 
 /**

@@ -1,5 +1,6 @@
-import { action, ensure, resource, until, type Operation, type Stream, type Subscription, type Task } from 'effection';
-import { box, unboxDialogError } from './errors.ts';
+import { action, ensure, resource, until, type Operation, type Stream, type Subscription } from 'effection';
+import { unboxDialogError } from './errors.ts';
+import { ServedCall } from './served-call.ts';
 import { DEFAULT_WINDOW, DialogStream } from './msg-stream.ts';
 import type { Dialog, Peer } from './peer.ts';
 import type { DialogMessage } from './protocol.ts';
@@ -82,55 +83,27 @@ class SourceDialog<T, R> implements Dialog {
  */
 export function serveStream(peer: Peer, cid: number, fn: Function, args: unknown[]): void {
   let served = new ServedSource(peer, cid);
-  peer.register(cid, served);
-  served.task = peer.actor.calls.run(() => pump(fn, args, served.stream));
-  served.task.then((value) => served.finish(true, value), (error) => served.finish(false, error));
+  served.runTask(pump(fn, args, served.stream));
 }
 
-class ServedSource implements Dialog {
+/** A served call whose items go out on a stream, as the caller's credits allow. */
+class ServedSource extends ServedCall {
   readonly stream: DialogStream<unknown, never>;
-  task: Task<unknown> | undefined;
-  private cancelled = false;
-  private finished = false;
 
-  constructor(private peer: Peer, private cid: number) {
+  constructor(peer: Peer, cid: number) {
+    super(peer, cid);
     this.stream = new DialogStream<unknown, never>(peer, cid);
     this.stream.open(0);
   }
 
-  receive(message: DialogMessage): void {
+  override receive(message: DialogMessage): void {
     if (message.type === 'credit') this.stream.grant(message.n);
-    if (message.type === 'cancel') this.cancel();
+    else super.receive(message);
   }
 
-  broken(): void {
-    this.cancel();
-  }
-
-  finish(ok: boolean, result: unknown): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.peer.unregister(this.cid);
+  /** The items sent before the source ended arrive before its answer. */
+  protected override beforeAnswer(): void {
     this.stream.flush();
-    if (this.cancelled) {
-      this.peer.post({ type: 'cancelled', cid: this.cid });
-      return;
-    }
-    try {
-      if (ok) {
-        this.peer.post({ type: 'return', cid: this.cid, value: result });
-        return;
-      }
-    } catch (error) {
-      result = error;
-    }
-    this.peer.post({ type: 'error', cid: this.cid, error: box(result, this.peer.actor.ref) });
-  }
-
-  private cancel(): void {
-    if (this.cancelled || this.finished) return;
-    this.cancelled = true;
-    if (this.task) this.peer.actor.haltCall(this.task);
   }
 }
 

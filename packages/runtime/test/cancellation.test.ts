@@ -1,31 +1,25 @@
 import { race, run, scoped, spawn, suspend, until } from 'effection';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ActorCancelledError, BrokenActorError, RemoteActorError, currentActor, openNursery } from '../src/index.ts';
 import { add } from './fixtures/basic.ts';
 import { slowCleanup, waitWithCleanup } from './fixtures/cleanup.ts';
 import { failNow } from './fixtures/failing.ts';
 import { spin } from './fixtures/misbehaving.ts';
-import { alive, expectNoLeaks, markers, startProgram, tagProcesses, tagged, tempDir, waitFor } from './helpers.ts';
+import { alive, expectNoLeaks, markers, perTest, startProgram, tagged, waitFor } from './helpers.ts';
 
 const basic = new URL('./fixtures/basic.ts', import.meta.url);
 const cleanup = new URL('./fixtures/cleanup.ts', import.meta.url);
 const misbehaving = new URL('./fixtures/misbehaving.ts', import.meta.url);
 const treeRoot = new URL('./programs/tree-root.ts', import.meta.url);
 
-let tag: string;
-let dir: ReturnType<typeof tempDir>;
-beforeEach(() => {
-  tag = tagProcesses();
-  dir = tempDir();
-});
-afterEach(() => dir.remove());
+const env = perTest({ leakCheck: false });
 
 /** The actors of a breadth 2 x depth 3 tree under the root: 2 + 4 + 8. */
 const TREE_ACTORS = 14;
 
 describe.each(['process', 'thread'] as const)('cancellation (%s actors)', (backend) => {
   afterEach(async () => {
-    await expectNoLeaks(tag);
+    await expectNoLeaks(env.tag);
   });
 
   it('tears down a child stuck in a busy loop within cancelTimeout + killTimeout + 0.5 s', async () => {
@@ -34,8 +28,8 @@ describe.each(['process', 'thread'] as const)('cancellation (%s actors)', (backe
       yield* scoped(function* () {
         let nursery = yield* openNursery({ cancelTimeout: 500, killTimeout: 500 });
         let portal = yield* nursery.startActor('stuck', { enableModules: [misbehaving], spawn: backend });
-        yield* spawn(() => portal.run(spin, dir.path));
-        yield* until(waitFor(() => markers(dir.path).includes('spinning'), 10_000, 'the actor to spin'));
+        yield* spawn(() => portal.run(spin, env.dir));
+        yield* until(waitFor(() => markers(env.dir).includes('spinning'), 10_000, 'the actor to spin'));
         start = Date.now();
       });
       return Date.now() - start;
@@ -49,13 +43,13 @@ describe.each(['process', 'thread'] as const)('cancellation (%s actors)', (backe
       yield* scoped(function* () {
         let nursery = yield* openNursery({ cancelTimeout: 300, killTimeout: 10_000 });
         let portal = yield* nursery.startActor('slow', { enableModules: [cleanup], spawn: backend });
-        yield* spawn(() => portal.run(slowCleanup, dir.path));
-        yield* until(waitFor(() => markers(dir.path).includes('slow.started'), 10_000, 'the call to start'));
+        yield* spawn(() => portal.run(slowCleanup, env.dir));
+        yield* until(waitFor(() => markers(env.dir).includes('slow.started'), 10_000, 'the call to start'));
         start = Date.now();
       });
       return Date.now() - start;
     });
-    expect(markers(dir.path)).toContain('slow-cleanup.started');
+    expect(markers(env.dir)).toContain('slow-cleanup.started');
     // Well before killTimeout: the second step of the ladder ended it.
     expect(elapsed).toBeLessThan(300 + 1_500);
   });
@@ -65,10 +59,10 @@ describe.each(['process', 'thread'] as const)('cancellation (%s actors)', (backe
       let nursery = yield* openNursery();
       let portal = yield* nursery.startActor('worker', { enableModules: [basic, cleanup], spawn: backend });
       yield* race([
-        portal.run(waitWithCleanup, dir.path, 'call'),
-        until(waitFor(() => markers(dir.path).includes('call.started'), 10_000, 'the call to start')),
+        portal.run(waitWithCleanup, env.dir, 'call'),
+        until(waitFor(() => markers(env.dir).includes('call.started'), 10_000, 'the call to start')),
       ]);
-      yield* until(waitFor(() => markers(dir.path).includes('call.cleanup'), 2_000, "the call's cleanup"));
+      yield* until(waitFor(() => markers(env.dir).includes('call.cleanup'), 2_000, "the call's cleanup"));
       expect(yield* portal.run(add, 1, 2)).toBe(3);
     });
   });
@@ -82,19 +76,19 @@ describe.each(['process', 'thread'] as const)('cancellation (%s actors)', (backe
       for (let [i, portal] of portals.entries()) {
         yield* spawn(function* () {
           try {
-            yield* portal.run(waitWithCleanup, dir.path, `hard-${i}`);
+            yield* portal.run(waitWithCleanup, env.dir, `hard-${i}`);
           } catch (error) {
             outcomes.push(error);
           }
         });
       }
-      yield* until(waitFor(() => markers(dir.path).filter((name) => name.endsWith('.started')).length === 3, 10_000, 'three calls'));
+      yield* until(waitFor(() => markers(env.dir).filter((name) => name.endsWith('.started')).length === 3, 10_000, 'three calls'));
       let start = Date.now();
       yield* nursery.cancel({ hard: true });
       expect(Date.now() - start).toBeLessThan(1_000);
       expect(nursery.children).toEqual([]);
       // Killed, not asked: no cleanup ran, and the calls in flight learned why they failed.
-      expect(markers(dir.path).filter((name) => name.endsWith('.cleanup'))).toEqual([]);
+      expect(markers(env.dir).filter((name) => name.endsWith('.cleanup'))).toEqual([]);
       expect(outcomes).toHaveLength(3);
       for (let outcome of outcomes) {
         expect(outcome).toBeInstanceOf(ActorCancelledError);
@@ -109,9 +103,9 @@ describe.each(['process', 'thread'] as const)('cancellation (%s actors)', (backe
         yield* scoped(function* () {
           let nursery = yield* openNursery();
           let portal = yield* nursery.startActor('sibling', { enableModules: [cleanup], spawn: backend });
-          yield* spawn(() => portal.run(waitWithCleanup, dir.path, 'sibling'));
-          yield* until(waitFor(() => markers(dir.path).includes('sibling.started'), 10_000, 'the sibling'));
-          yield* nursery.runInActor(failNow, [dir.path, 1], { spawn: backend });
+          yield* spawn(() => portal.run(waitWithCleanup, env.dir, 'sibling'));
+          yield* until(waitFor(() => markers(env.dir).includes('sibling.started'), 10_000, 'the sibling'));
+          yield* nursery.runInActor(failNow, [env.dir, 1], { spawn: backend });
           yield* suspend();
         });
       } catch (error) {
@@ -119,13 +113,13 @@ describe.each(['process', 'thread'] as const)('cancellation (%s actors)', (backe
       }
     });
     expect(error).toBeInstanceOf(RemoteActorError);
-    expect(markers(dir.path)).toEqual(['fail-1', 'sibling.cleanup', 'sibling.started']);
+    expect(markers(env.dir)).toEqual(['fail-1', 'sibling.cleanup', 'sibling.started']);
   });
 });
 
 describe('signals to an actor process', () => {
   afterEach(async () => {
-    await expectNoLeaks(tag);
+    await expectNoLeaks(env.tag);
   });
 
   it('SIGTERM sent to an actor stops it gracefully: its cleanups run; its nursery reports the unrequested exit', async () => {
@@ -134,8 +128,8 @@ describe('signals to an actor process', () => {
         yield* scoped(function* () {
           let nursery = yield* openNursery();
           let portal = yield* nursery.startActor('terminated', { enableModules: [cleanup] });
-          yield* spawn(() => portal.run(waitWithCleanup, dir.path, 'call'));
-          yield* until(waitFor(() => markers(dir.path).includes('call.started'), 10_000, 'the call to start'));
+          yield* spawn(() => portal.run(waitWithCleanup, env.dir, 'call'));
+          yield* until(waitFor(() => markers(env.dir).includes('call.started'), 10_000, 'the call to start'));
           process.kill(portal.actor.pid, 'SIGTERM');
           yield* suspend();
         });
@@ -143,7 +137,7 @@ describe('signals to an actor process', () => {
         return error;
       }
     });
-    expect(markers(dir.path)).toContain('call.cleanup');
+    expect(markers(env.dir)).toContain('call.cleanup');
     expect(error).toBeInstanceOf(BrokenActorError);
     expect((error as BrokenActorError).exitCode).toBe(143);
   });
@@ -151,58 +145,61 @@ describe('signals to an actor process', () => {
 
 describe('cancellation of a whole tree through its root process', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)('%s to the root cancels the tree gracefully: every cleanup runs, nothing is left', async (signal) => {
-    let program = startProgram(treeRoot, ['3', '2', dir.path]);
-    await waitFor(() => markers(dir.path).filter((name) => name.endsWith('.ready')).length === TREE_ACTORS, 30_000, 'the tree');
+    let program = startProgram(treeRoot, ['3', '2', env.dir]);
+    await waitFor(() => markers(env.dir).filter((name) => name.endsWith('.ready')).length === TREE_ACTORS, 30_000, 'the tree');
     program.process.kill(signal);
     let exit = await program.exited;
     expect(exit.code).toBe(signal === 'SIGINT' ? 130 : 143);
-    let cleaned = markers(dir.path).filter((name) => name.endsWith('.cleanup'));
+    let cleaned = markers(env.dir).filter((name) => name.endsWith('.cleanup'));
     expect(cleaned).toHaveLength(TREE_ACTORS + 1);
-    await expectNoLeaks(tag);
+    await expectNoLeaks(env.tag);
   }, 60_000);
 
   it('SIGINT to the root while a nursery waits at the end of its scope for a runInActor child', async () => {
-    let program = startProgram(new URL('./programs/waiting-root.ts', import.meta.url), [dir.path]);
+    let program = startProgram(new URL('./programs/waiting-root.ts', import.meta.url), [env.dir]);
     await program.line(/the nursery waits/);
-    await waitFor(() => markers(dir.path).includes('child.started'), 10_000, 'the child');
+    await waitFor(() => markers(env.dir).includes('child.started'), 10_000, 'the child');
     program.process.kill('SIGINT');
     let exit = await program.exited;
     expect(exit.code).toBe(130);
-    expect(markers(dir.path)).toContain('child.cleanup');
-    await expectNoLeaks(tag);
+    expect(markers(env.dir)).toContain('child.cleanup');
+    await expectNoLeaks(env.tag);
   }, 30_000);
 
   it('SIGKILL of the root: every descendant is gone within 2 s', async () => {
-    let program = startProgram(treeRoot, ['3', '2', dir.path]);
-    await waitFor(() => markers(dir.path).filter((name) => name.endsWith('.ready')).length === TREE_ACTORS, 30_000, 'the tree');
-    expect(tagged(tag).length).toBeGreaterThanOrEqual(TREE_ACTORS + 1);
+    let program = startProgram(treeRoot, ['3', '2', env.dir]);
+    await waitFor(() => markers(env.dir).filter((name) => name.endsWith('.ready')).length === TREE_ACTORS, 30_000, 'the tree');
+    expect(tagged(env.tag).length).toBeGreaterThanOrEqual(TREE_ACTORS + 1);
     program.process.kill('SIGKILL');
     await program.exited;
     let killed = Date.now();
-    await expectNoLeaks(tag, 2_000);
+    await expectNoLeaks(env.tag, 2_000);
     expect(Date.now() - killed).toBeLessThan(2_000);
   }, 60_000);
 
   it('SIGKILL of the root: even an actor stuck in synchronous code is gone within 2 s', async () => {
-    let program = startProgram(new URL('./programs/stuck-root.ts', import.meta.url), [dir.path]);
+    let program = startProgram(new URL('./programs/stuck-root.ts', import.meta.url), [env.dir]);
     let line = await program.line(/started/);
     let [stuck, idle] = line.split(' ').slice(-2).map(Number);
-    await waitFor(() => markers(dir.path).includes('spinning'), 10_000, 'the actor to spin');
+    await waitFor(() => markers(env.dir).includes('spinning'), 10_000, 'the actor to spin');
     program.process.kill('SIGKILL');
     await program.exited;
-    await expectNoLeaks(tag, 2_000);
+    await expectNoLeaks(env.tag, 2_000);
     expect(alive(stuck!)).toBe(false);
     expect(alive(idle!)).toBe(false);
   }, 30_000);
 
-  it('the warm spare and the actors of a SIGKILLed root exit within 1 s', async () => {
+  // Within 1 s as a rule (the lifeline); a spare still inside Node's own start-up on a loaded
+  // machine cannot read it yet, and the root's sentinel ends it 1 s after the root died: 2 s,
+  // the bound the issue sets for a killed root's descendants.
+  it('the warm spare and the actors of a SIGKILLed root exit within 2 s', async () => {
     let program = startProgram(new URL('./programs/spare-root.ts', import.meta.url));
     let line = await program.line(/started/);
     let actorPid = Number(line.split(' ').pop());
-    await waitFor(() => tagged(tag).length >= 3, 10_000, 'root, actor and spare');
+    await waitFor(() => tagged(env.tag).length >= 3, 10_000, 'root, actor and spare');
     program.process.kill('SIGKILL');
     await program.exited;
-    await expectNoLeaks(tag, 1_000);
+    await expectNoLeaks(env.tag, 2_000);
     expect(alive(actorPid)).toBe(false);
   }, 30_000);
 });

@@ -1,5 +1,5 @@
 import { all, run, scoped, spawn, suspend, until, type Operation } from 'effection';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ActorBootError,
   ActorGroupError,
@@ -12,23 +12,14 @@ import { failNow, failWhenTold, tell } from './fixtures/failing.ts';
 import { exitWith, killSelf, touch, unmarked } from './fixtures/misbehaving.ts';
 import { neverEnabled } from './fixtures/not-enabled.ts';
 import { branch } from './fixtures/tree.ts';
-import { expectNoLeaks, markers, tagProcesses, tempDir, waitFor } from './helpers.ts';
+import { markers, perTest, tempDir, waitFor } from './helpers.ts';
 import { failingCleanup } from './fixtures/cleanup.ts';
 
 const basic = new URL('./fixtures/basic.ts', import.meta.url);
 const misbehaving = new URL('./fixtures/misbehaving.ts', import.meta.url);
 const cleanupModule = new URL('./fixtures/cleanup.ts', import.meta.url);
 
-let tag: string;
-let dir: ReturnType<typeof tempDir>;
-beforeEach(() => {
-  tag = tagProcesses();
-  dir = tempDir();
-});
-afterEach(async () => {
-  await expectNoLeaks(tag);
-  dir.remove();
-});
+const env = perTest();
 
 /** Run `body` in a scope of its own and return what it threw. */
 function failureOf(body: () => Operation<unknown>): Promise<unknown> {
@@ -46,7 +37,7 @@ describe.each(['process', 'thread'] as const)('remote errors (%s actors)', (back
   it('reports every one of 25 failing runInActor children, none swallowed', async () => {
     let error = await failureOf(function* () {
       let nursery = yield* openNursery();
-      for (let i = 0; i < 25; i++) yield* nursery.runInActor(failNow, [dir.path, i], { name: `fail-${i}`, spawn: backend });
+      for (let i = 0; i < 25; i++) yield* nursery.runInActor(failNow, [env.dir, i], { name: `fail-${i}`, spawn: backend });
     });
     let errors = error instanceof ActorGroupError ? error.errors : [error];
     if (errors.length > 1) expect(error).toBeInstanceOf(ActorGroupError);
@@ -58,19 +49,19 @@ describe.each(['process', 'thread'] as const)('remote errors (%s actors)', (back
     }
     // Each child that recorded its failure is in the errors, and nothing else is.
     let reported = errors.map((each) => (each as RemoteActorError).src.name).sort();
-    expect(reported).toEqual(markers(dir.path));
+    expect(reported).toEqual(markers(env.dir));
     expect(reported.length).toBeGreaterThan(0);
   }, 60_000);
 
   it('reports two children that fail at the same moment as one ActorGroupError', async () => {
     let error = await failureOf(function* () {
       let nursery = yield* openNursery();
-      let a = yield* nursery.runInActor(failWhenTold, [dir.path, 'a'], { spawn: backend });
-      let b = yield* nursery.runInActor(failWhenTold, [dir.path, 'b'], { spawn: backend });
+      let a = yield* nursery.runInActor(failWhenTold, [env.dir, 'a'], { spawn: backend });
+      let b = yield* nursery.runInActor(failWhenTold, [env.dir, 'b'], { spawn: backend });
       yield* all([a.run(tell), b.run(tell)]);
       yield* suspend();
     });
-    expect(markers(dir.path)).toEqual(['a', 'b']);
+    expect(markers(env.dir)).toEqual(['a', 'b']);
     expect(error).toBeInstanceOf(ActorGroupError);
     expect((error as ActorGroupError).errors.map((each) => (each as RemoteActorError).message).sort()).toEqual(['a failed', 'b failed']);
   });
@@ -79,8 +70,8 @@ describe.each(['process', 'thread'] as const)('remote errors (%s actors)', (back
     let error = await run(function* () {
       let task = yield* spawn(function* () {
         let nursery = yield* openNursery();
-        let a = yield* nursery.runInActor(failWhenTold, [dir.path, 'a'], { spawn: backend });
-        let b = yield* nursery.runInActor(failWhenTold, [dir.path, 'b'], { spawn: backend });
+        let a = yield* nursery.runInActor(failWhenTold, [env.dir, 'a'], { spawn: backend });
+        let b = yield* nursery.runInActor(failWhenTold, [env.dir, 'b'], { spawn: backend });
         yield* all([a.run(tell), b.run(tell)]);
       });
       yield* task;
@@ -93,7 +84,7 @@ describe.each(['process', 'thread'] as const)('remote errors (%s actors)', (back
     let failAt = 'top.1.0.1';
     let error = await failureOf(function* () {
       let nursery = yield* openNursery();
-      yield* nursery.runInActor(branch, [3, 2, dir.path, failAt, backend], { name: 'top', spawn: backend });
+      yield* nursery.runInActor(branch, [3, 2, env.dir, failAt, backend], { name: 'top', spawn: backend });
     });
     expect(error).toBeInstanceOf(RemoteActorError);
     let remote = error as RemoteActorError;
@@ -103,7 +94,7 @@ describe.each(['process', 'thread'] as const)('remote errors (%s actors)', (back
     expect(remote.remoteStack).toContain(`${failAt} failed`);
     expect(remote.stack).toContain('remote stack');
     // Every actor that got as far as starting was cancelled and ran its cleanup.
-    let names = markers(dir.path);
+    let names = markers(env.dir);
     let started = names.filter((name) => name.endsWith('.ready')).map((name) => name.replace(/\.ready$/, ''));
     let cleaned = names.filter((name) => name.endsWith('.cleanup')).map((name) => name.replace(/\.cleanup$/, ''));
     expect(started).toContain(failAt);
@@ -139,7 +130,7 @@ describe.each(['process', 'thread'] as const)('remote errors (%s actors)', (back
       await run(function* () {
         let nursery = yield* openNursery();
         let portal = yield* nursery.startActor('guarded', { enableModules: [misbehaving], spawn: backend });
-        for (let call of [() => portal.run(unmarked, dir.path), () => portal.run(neverEnabled, dir.path)]) {
+        for (let call of [() => portal.run(unmarked, env.dir), () => portal.run(neverEnabled, env.dir)]) {
           let error = yield* scoped(function* () {
             try {
               yield* call();
@@ -151,9 +142,9 @@ describe.each(['process', 'thread'] as const)('remote errors (%s actors)', (back
           expect((error as RemoteActorError).type).toBe('ModuleNotExposedError');
           expect((error as RemoteActorError).src.name).toBe('guarded');
         }
-        expect(yield* portal.run(touch, dir.path, 'allowed')).toBe('allowed');
+        expect(yield* portal.run(touch, env.dir, 'allowed')).toBe('allowed');
       });
-      expect(markers(dir.path)).toEqual(['allowed']);
+      expect(markers(env.dir)).toEqual(['allowed']);
       // not-enabled.ts was imported here (by this test) but never in the actor.
       expect(markers(importMarkers.path).filter((name) => name !== `imported-${process.pid}`)).toEqual([]);
     } finally {
@@ -165,19 +156,19 @@ describe.each(['process', 'thread'] as const)('remote errors (%s actors)', (back
   it('refuses an unmarked function given to runInActor with ModuleNotExposedError, importing nothing', async () => {
     let error = await failureOf(function* () {
       let nursery = yield* openNursery();
-      yield* nursery.runInActor(unmarked, [dir.path], { spawn: backend });
+      yield* nursery.runInActor(unmarked, [env.dir], { spawn: backend });
     });
     expect(error).toBeInstanceOf(RemoteActorError);
     expect((error as RemoteActorError).type).toBe('ModuleNotExposedError');
-    expect(markers(dir.path)).toEqual([]);
+    expect(markers(env.dir)).toEqual([]);
   });
 
   it('reports an error thrown by the cleanup of an actor its nursery cancelled', async () => {
     let error = await failureOf(function* () {
       let nursery = yield* openNursery();
       let portal = yield* nursery.startActor('messy', { enableModules: [cleanupModule], spawn: backend });
-      yield* spawn(() => portal.run(failingCleanup, dir.path));
-      yield* until(waitFor(() => markers(dir.path).includes('failing.started'), 10_000, 'the call'));
+      yield* spawn(() => portal.run(failingCleanup, env.dir));
+      yield* until(waitFor(() => markers(env.dir).includes('failing.started'), 10_000, 'the call'));
     });
     expect(error).toBeInstanceOf(RemoteActorError);
     expect((error as RemoteActorError).message).toBe('cleanup failed');
@@ -211,15 +202,15 @@ describe.each(['process', 'thread'] as const)('remote errors (%s actors)', (back
       let portal = yield* nursery.startActor('careful', { enableModules: [misbehaving], spawn: backend });
       let error = yield* scoped(function* () {
         try {
-          yield* portal.run(touch, dir.path, 'never', { cb() {} });
+          yield* portal.run(touch, env.dir, 'never', { cb() {} });
         } catch (error) {
           return error;
         }
       });
       expect(error).toBeInstanceOf(TypeError);
       expect((error as TypeError).message).toBe('args[2].cb is a function');
-      expect(yield* portal.run(touch, dir.path, 'after')).toBe('after');
-      expect(markers(dir.path)).toEqual(['after']);
+      expect(yield* portal.run(touch, env.dir, 'after')).toBe('after');
+      expect(markers(env.dir)).toEqual(['after']);
 
       let spawnError = yield* scoped(function* () {
         try {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 
 /*
  * Leak detection. Every test that spawns gets a fresh tag in its environment
@@ -177,4 +177,51 @@ export interface Program {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** The first stdout line matching `match`, waiting for it if needed. */
   line(match: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+/** What `perTest` gives each test: its process tag and a temporary directory (removed after it). */
+export interface PerTest {
+  readonly tag: string;
+  readonly dir: string;
+}
+
+/**
+ * Register, for every test of the file, a fresh process tag and temporary directory, removed
+ * after the test; with `leakCheck` (the default), also the check that nothing the test started
+ * is still alive or unreaped.
+ */
+export function perTest(options: { leakCheck?: boolean } = {}): PerTest {
+  let current: { tag: string; dir: ReturnType<typeof tempDir> } | undefined;
+  beforeEach(() => {
+    current = { tag: tagProcesses(), dir: tempDir() };
+  });
+  afterEach(async () => {
+    let test = current!;
+    try {
+      if (options.leakCheck ?? true) await expectNoLeaks(test.tag);
+    } finally {
+      test.dir.remove();
+    }
+  });
+  return {
+    get tag() {
+      return current!.tag;
+    },
+    get dir() {
+      return current!.dir.path;
+    },
+  };
+}
+
+/**
+ * Run one of the repository's examples as a real program to completion: it must exit 0 and
+ * leave nothing alive (within `allowanceMs`, for programs whose helpers exit through their
+ * lifeline just after). Its stdout lines.
+ */
+export async function runExample(test: PerTest, name: string, args: string[] = [], allowanceMs = 0): Promise<string[]> {
+  let program = startProgram(new URL(`../../../examples/${name}.ts`, import.meta.url), args);
+  let exit = await program.exited;
+  expect(exit, program.stderr).toEqual({ code: 0, signal: null });
+  await expectNoLeaks(test.tag, allowanceMs);
+  return program.lines;
 }

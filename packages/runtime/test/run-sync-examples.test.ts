@@ -1,21 +1,9 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import { expectNoLeaks, startProgram, tagProcesses } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { perTest, runExample as run } from './helpers.ts';
 
-const example = (name: string) => new URL(`../../../examples/${name}.ts`, import.meta.url);
-
-let tag: string;
-beforeEach(() => {
-  tag = tagProcesses();
-});
-
-/** Run an example to completion as a real program; its output lines. Its workers exit with it. */
-async function runExample(name: string, args: string[] = []): Promise<string[]> {
-  let program = startProgram(example(name), args);
-  let exit = await program.exited;
-  expect(exit, program.stderr).toEqual({ code: 0, signal: null });
-  await expectNoLeaks(tag, 1_000);
-  return program.lines;
-}
+const env = perTest();
+/** Its default-context workers exit through their lifeline just after the program ends. */
+const runExample = (name: string, args: string[] = []) => run(env, name, args, 1_000);
 
 describe('runSync examples', () => {
   it('run-sync-ticker: the main process keeps ticking while two workers compute', async () => {

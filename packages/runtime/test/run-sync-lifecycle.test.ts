@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alive, expectNoLeaks, startProgram, tagProcesses, tempDir, waitFor } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { alive, expectNoLeaks, perTest, startProgram, waitFor } from './helpers.ts';
 
 /*
  * runSync as a whole program sees it: what its workers print, what happens to them when the
@@ -11,13 +11,7 @@ import { alive, expectNoLeaks, startProgram, tagProcesses, tempDir, waitFor } fr
 
 const root = new URL('./programs/run-sync-root.ts', import.meta.url);
 
-let tag: string;
-let dir: ReturnType<typeof tempDir>;
-beforeEach(() => {
-  tag = tagProcesses();
-  dir = tempDir();
-});
-afterEach(() => dir.remove());
+const env = perTest({ leakCheck: false });
 
 function pidOf(id: string): number {
   return Number(id.split(':')[0]);
@@ -34,7 +28,7 @@ describe.each(['process', 'thread'] as const)('a program using %s workers', (wor
     expect(program.lines).toContain(`hello from a worker ${id}`);
     // Printed before the result came back, so before the root's own line.
     expect(program.lines.indexOf(`hello from a worker ${id}`)).toBeLessThan(program.lines.indexOf(returned!));
-    await expectNoLeaks(tag, 1_000);
+    await expectNoLeaks(env.tag, 1_000);
   });
 });
 
@@ -47,21 +41,21 @@ describe('the workers of a program that dies', () => {
     for (let pid of pids) expect(alive(pid)).toBe(true);
     program.process.kill('SIGKILL');
     await program.exited;
-    await expectNoLeaks(tag, 1_000);
+    await expectNoLeaks(env.tag, 1_000);
   });
 
   it('SIGKILL of the program: a busy worker exits as soon as its call ends, an idle one at once', async () => {
-    let program = startProgram(root, ['busy', 'process', dir.path]);
+    let program = startProgram(root, ['busy', 'process', env.dir]);
     let line = await program.line(/^workers /);
     let idle = pidOf(line.split(' ')[1]!);
-    let busy = pidOf(await waitForText(join(dir.path, 'busy.started')));
+    let busy = pidOf(await waitForText(join(env.dir, 'busy.started')));
     program.process.kill('SIGKILL');
     await program.exited;
     await waitFor(() => !alive(idle), 1_000, 'the idle worker to exit');
     // A synchronous call cannot be interrupted from inside its process: it finishes first.
     expect(alive(busy)).toBe(true);
-    writeFileSync(join(dir.path, 'busy.go'), '');
-    await expectNoLeaks(tag, 1_000);
+    writeFileSync(join(env.dir, 'busy.go'), '');
+    await expectNoLeaks(env.tag, 1_000);
   });
 });
 
@@ -71,7 +65,7 @@ describe('the default context', () => {
     let exit = await program.exited;
     expect(exit.code, program.stderr).toBe(0);
     expect(program.lines.some((line) => line.startsWith('returned '))).toBe(true);
-    await expectNoLeaks(tag, 1_000);
+    await expectNoLeaks(env.tag, 1_000);
   });
 });
 

@@ -1,21 +1,8 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import { expectNoLeaks, startProgram, tagProcesses } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { perTest, runExample as run } from './helpers.ts';
 
-const example = (name: string) => new URL(`../../../examples/${name}.ts`, import.meta.url);
-
-let tag: string;
-beforeEach(() => {
-  tag = tagProcesses();
-});
-
-/** Run an example to completion; its output lines. */
-async function runExample(name: string, args: string[] = []): Promise<string[]> {
-  let program = startProgram(example(name), args);
-  let exit = await program.exited;
-  expect(exit, program.stderr).toEqual({ code: 0, signal: null });
-  await expectNoLeaks(tag);
-  return program.lines;
-}
+const env = perTest();
+const runExample = (name: string, args: string[] = []) => run(env, name, args);
 
 describe('streaming examples', () => {
   it('streaming-echo: the echo server context', async () => {

@@ -1,23 +1,14 @@
 import { all, each, run, scoped, sleep, spawn, withResolvers, type Operation } from 'effection';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BrokenActorError, ContextCancelledError, RemoteActorError, currentActor, openNursery, type Portal } from '../src/index.ts';
 import { add } from './fixtures/basic.ts';
 import { cancelAfter, counter, duplex, echo, flood, floodProgress, onGo, produce, ticks, waitForCancel } from './fixtures/streaming.ts';
-import { expectNoLeaks, markers, tagProcesses, tempDir } from './helpers.ts';
+import { markers, perTest } from './helpers.ts';
 
 const streaming = new URL('./fixtures/streaming.ts', import.meta.url);
 const basic = new URL('./fixtures/basic.ts', import.meta.url);
 
-let tag: string;
-let dir: ReturnType<typeof tempDir>;
-beforeEach(() => {
-  tag = tagProcesses();
-  dir = tempDir();
-});
-afterEach(async () => {
-  await expectNoLeaks(tag);
-  dir.remove();
-});
+const env = perTest();
 
 /** An actor serving the streaming fixtures, for the body. */
 function withActor(backend: 'process' | 'thread', body: (portal: Portal) => Operation<void>): Promise<void> {
@@ -157,26 +148,26 @@ describe.each(['process', 'thread'] as const)('contexts and streams (%s actors)'
   it("halts the producer when the consumer leaves its scope: its cleanup ran, the actor serves on", () =>
     withActor(backend, function* (portal) {
       yield* scoped(function* () {
-        let values = yield* portal.openStreamFrom(counter, 1_000_000_000, dir.path);
+        let values = yield* portal.openStreamFrom(counter, 1_000_000_000, env.dir);
         for (let i = 0; i < 10; i++) expect((yield* values.next()).value).toBe(i);
       });
-      expect(markers(dir.path)).toEqual(['counter.cleanup']);
+      expect(markers(env.dir)).toEqual(['counter.cleanup']);
       expect(yield* portal.run(add, 2, 3)).toBe(5);
     }));
 
   it('ctx.cancel() from the caller: the callee sees ContextCancelledError naming the caller; the caller gets no error', () =>
     withActor(backend, function* (portal) {
-      let { ctx, first } = yield* portal.openContext(waitForCancel, dir.path);
+      let { ctx, first } = yield* portal.openContext(waitForCancel, env.dir);
       expect(first).toBe('waiting');
       yield* ctx.openStream();
       yield* ctx.cancel();
-      expect(markers(dir.path)).toEqual(['callee.cleanup', `callee.saw-cancel.${currentActor().uid}`]);
+      expect(markers(env.dir)).toEqual(['callee.cleanup', `callee.saw-cancel.${currentActor().uid}`]);
       expect(yield* ctx.result()).toBe(undefined);
     }));
 
   it('ctx.cancel() from the callee: the caller gets ContextCancelledError naming the callee', () =>
     withActor(backend, function* (portal) {
-      let { ctx } = yield* portal.openContext(cancelAfter, 3, dir.path);
+      let { ctx } = yield* portal.openContext(cancelAfter, 3, env.dir);
       let stream = yield* ctx.openStream();
       let values: number[] = [];
       let error = yield* failureOf(function* () {
@@ -186,7 +177,7 @@ describe.each(['process', 'thread'] as const)('contexts and streams (%s actors)'
       expect(error).toBeInstanceOf(ContextCancelledError);
       expect((error as ContextCancelledError).canceller).toBe(portal.actor.uid);
       expect(yield* failureOf(() => ctx.result())).toBeInstanceOf(ContextCancelledError);
-      expect(markers(dir.path)).toEqual(['self-cancelled.cleanup']);
+      expect(markers(env.dir)).toEqual(['self-cancelled.cleanup']);
     }));
 
   it('a stream closed by one side ends the other side, which may still send until it closes', () =>

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { action, type Operation } from 'effection';
+import type { Operation } from 'effection';
+import { Limiter } from '../limiter.ts';
 
 /**
  * How many children of this process may be booting at once. A Node start-up is CPU-bound
@@ -8,47 +9,15 @@ import { action, type Operation } from 'effection';
  * in about the same total time. Queued spawns wait here; a child's boot timeout starts when it
  * actually starts.
  */
-const SLOTS = Math.max(2, availableParallelism());
+const slots = new Limiter(Math.max(2, availableParallelism()));
 
-let booting = 0;
-const waiting: (() => void)[] = [];
-
-/** Wait for a boot slot; returns the function that gives it back. */
+/** Wait for a boot slot; returns the function that gives it back (once, however often it is called). */
 export function* bootSlot(): Operation<() => void> {
-  if (booting >= SLOTS) {
-    let granted = false;
-    let taken = false;
-    try {
-      yield* action<void>((resolve) => {
-        let wake = () => {
-          granted = true;
-          resolve();
-        };
-        waiting.push(wake);
-        return () => {
-          let at = waiting.indexOf(wake);
-          if (at >= 0) waiting.splice(at, 1);
-        };
-      });
-      taken = true;
-    } finally {
-      // Halted after a slot was handed to us but before we resumed: pass it on, or it is lost.
-      if (granted && !taken) giveBack();
-    }
-  } else {
-    booting++;
-  }
+  yield* slots.acquire();
   let released = false;
   return () => {
     if (released) return;
     released = true;
-    giveBack();
+    slots.release();
   };
-}
-
-function giveBack(): void {
-  let next = waiting.shift();
-  // The slot passes straight to the next waiter, so `booting` stays as it is.
-  if (next) next();
-  else booting--;
 }

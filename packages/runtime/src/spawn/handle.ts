@@ -37,3 +37,31 @@ export interface StartOptions {
   /** URL of the module the child runs after boot.mjs; default: the actor entry (child-main.ts, thread-main.ts). */
   entry?: string;
 }
+
+/** The exit half of a handle: records the one exit, and tells listeners (even late ones). */
+export interface ExitRecord {
+  readonly exit: Exit | undefined;
+  onExit(listener: (exit: Exit) => void): void;
+  /** Record the exit; later calls are ignored. */
+  exited(exit: Exit): void;
+}
+
+export function exitRecord(): ExitRecord {
+  let exit: Exit | undefined;
+  let listeners: ((exit: Exit) => void)[] = [];
+  return {
+    get exit() {
+      return exit;
+    },
+    onExit(listener) {
+      if (exit) listener(exit);
+      else listeners.push(listener);
+    },
+    exited(recorded) {
+      if (exit) return;
+      exit = recorded;
+      for (let listener of listeners) listener(recorded);
+      listeners = [];
+    },
+  };
+}

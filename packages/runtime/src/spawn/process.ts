@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { createChannel, socketWire, type Channel } from '@harrow/transport';
 import { TSX_LOADER } from './exec-argv.ts';
-import type { ChildHandle, Exit, StartOptions } from './handle.ts';
+import { exitRecord, type ChildHandle, type StartOptions } from './handle.ts';
 
 /** What runs over a child's fd 3: the actor protocol's `Channel`, or a spawner's own connection. */
 export type ConnectSocket<C> = (socket: Socket, peer: string) => C;
@@ -33,13 +33,11 @@ export function startProcess(options: StartOptions & { detached: boolean }, conn
     env: options.env,
     detached: options.detached,
   });
-  let exit: Exit | undefined;
-  let listeners: ((exit: Exit) => void)[] = [];
+  let record = exitRecord();
   let exited = (code: number | null, signal: string | null) => {
-    if (exit) return;
-    exit = { code, signal };
-    if (options.detached) killGroup(pid, 'SIGKILL');
-    for (let listener of listeners) listener(exit);
+    // Whatever of the child's group is left behind goes with it.
+    if (options.detached && !record.exit) killGroup(pid, 'SIGKILL');
+    record.exited({ code, signal });
   };
   // A spawn that fails (EAGAIN, ENOMEM) reports 'error' and no 'exit'.
   child.on('error', () => exited(null, null));
@@ -51,18 +49,15 @@ export function startProcess(options: StartOptions & { detached: boolean }, conn
     pid,
     channel,
     get exit() {
-      return exit;
+      return record.exit;
     },
-    onExit(listener) {
-      if (exit) listener(exit);
-      else listeners.push(listener);
-    },
+    onExit: record.onExit,
     terminate() {
-      if (!exit) child.kill('SIGTERM');
+      if (!record.exit) child.kill('SIGTERM');
       return true;
     },
     kill() {
-      if (exit) return;
+      if (record.exit) return;
       if (options.detached) killGroup(pid, 'SIGKILL');
       child.kill('SIGKILL');
     },

@@ -1,7 +1,7 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { createChannel, portWire, type Channel } from '@harrow/transport';
 import { TSX_API } from './exec-argv.ts';
-import type { ChildHandle, Exit, StartOptions } from './handle.ts';
+import { exitRecord, type ChildHandle, type StartOptions } from './handle.ts';
 
 const BOOT = new URL('../boot.mjs', import.meta.url);
 const THREAD_MAIN = new URL('../thread-main.ts', import.meta.url).href;
@@ -29,30 +29,21 @@ export function startThread(options: StartOptions, connect: ConnectPort<unknown>
     transferList: [port2],
     env: options.env,
   });
-  let exit: Exit | undefined;
-  let listeners: ((exit: Exit) => void)[] = [];
-  let exited = (code: number | null) => {
-    if (exit) return;
-    exit = { code, signal: null };
-    for (let listener of listeners) listener(exit);
-  };
+  let record = exitRecord();
   // An uncaught error in the thread ends it; 'exit' follows with code 1.
   worker.on('error', () => {});
-  worker.on('exit', exited);
+  worker.on('exit', (code) => record.exited({ code, signal: null }));
   let channel = connect(port1, `actor thread ${worker.threadId}`);
   return {
     pid: process.pid,
     channel,
     get exit() {
-      return exit;
+      return record.exit;
     },
-    onExit(listener) {
-      if (exit) listener(exit);
-      else listeners.push(listener);
-    },
+    onExit: record.onExit,
     terminate: () => false,
     kill() {
-      if (!exit) void worker.terminate();
+      if (!record.exit) void worker.terminate();
     },
     keepAlive(on) {
       if (on) {

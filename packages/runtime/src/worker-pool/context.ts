@@ -4,7 +4,7 @@ import { unbox } from '../errors.ts';
 import { bootSlot } from '../spawn/boot-slots.ts';
 import { WorkerCache } from './cache.ts';
 import { holdEventLoop, releaseEventLoop } from './keep-alive.ts';
-import { Limiter } from './limiter.ts';
+import { Limiter } from '../limiter.ts';
 import type { ToWorker } from './messages.ts';
 import { contextSettings, syncRemote, type ContextSettings, type WorkerContextOptions } from './options.ts';
 import { PoolWorker, type Reply } from './worker.ts';

@@ -1,8 +1,9 @@
 import { action, type Operation } from 'effection';
 
 /**
- * At most `total` holders at once; the others wait in line (FIFO). A call holds its slot from
- * before it picks a worker until its reply is in, so waiting here is the pool's backpressure.
+ * At most `total` holders at once; the others wait in line (FIFO). Used for the runSync pool's
+ * `limit` (a call holds its slot until its reply is in, which is the pool's backpressure) and for
+ * the boot slots of spawned children.
  */
 export class Limiter {
   private borrowed = 0;
