@@ -1,6 +1,7 @@
 // The entry of every spawned actor, process or thread. Plain JavaScript on purpose: modules
 // loaded before TypeScript support is registered skip tsx's hooks, which cost about a
 // millisecond per module (effection alone is ~50 modules: ~30 ms here instead of ~85 ms).
+// The transport's msgpackr goes first too (preload.mjs).
 // Then tsx is registered, as `--import tsx` would, and the actor's TypeScript entry runs.
 // (Node 20 worker threads do not inherit loader hooks, so threads need this step anyway.)
 import { isMainThread, workerData } from 'node:worker_threads';
@@ -33,6 +34,23 @@ if (isMainThread) {
 }
 
 await import('effection');
+// The transport's JavaScript dependencies (msgpackr: ~8 modules with its optional native
+// addon), through a module of the transport's own so that they resolve to exactly the URLs its
+// TypeScript imports them by later. Only a head start: if this fails, those imports report it.
+try {
+  await import(new URL('preload.mjs', import.meta.resolve('@harrow/transport')).href);
+} catch {
+  // loaded (or reported) later, through tsx
+}
+// A thread must not leave tsx's esbuild service behind as a zombie (see esbuild-in-thread.mjs):
+// neither in itself nor in the loader-hooks thread that tsx's register() starts.
+if (!isMainThread) {
+  let confine = new URL('spawn/esbuild-in-thread.mjs', import.meta.url);
+  let { confineEsbuild } = await import(confine.href);
+  confineEsbuild(tsx);
+  let { register } = await import('node:module');
+  register(confine.href, { data: { tsx } });
+}
 // A process imports tsx's loader, which registers itself as `--import tsx` would; a thread gets
 // tsx's API module, whose register() is what works inside a worker.
 let typescript = await import(tsx);

@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads';
 import { assertEncodable } from '@harrow/transport';
 import { action, all, createScope, withResolvers, type Operation, type Scope } from 'effection';
 import { newUid, type Actor } from './actor.ts';
@@ -193,7 +194,10 @@ class ActorNursery implements Nursery {
   }
 
   startSpare(): void {
-    if (!this.options.spare || this.closing || this.spare) return;
+    // Only the main thread keeps a spare. A process is reaped by the event loop that started it:
+    // one started by a thread actor that is then terminated would stay a zombie until the
+    // whole program exits.
+    if (!this.options.spare || this.closing || this.spare || !isMainThread) return;
     let handle: ChildHandle;
     try {
       handle = startDetachable({ execArgv: childExecArgv(), env: process.env });
@@ -236,7 +240,7 @@ class ActorNursery implements Nursery {
       release();
     }
     this.actor.log.debug({ child: name, childUid: spec.uid, childPid: child.pid }, 'actor started');
-    this.startSpare();
+    if ((options.spawn ?? 'process') === 'process') this.startSpare();
     return child;
   }
 

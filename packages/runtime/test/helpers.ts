@@ -83,7 +83,16 @@ export async function expectNoLeaks(tag: string, withinMs = 0): Promise<void> {
     left = tagged(tag);
   }
   expect(left.map(describeProcess), 'processes left alive').toEqual([]);
-  expect(zombieChildren(), 'children left unreaped').toEqual([]);
+  expect(zombieChildren().map(describeZombie), 'children left unreaped').toEqual([]);
+}
+
+function describeZombie(pid: number): string {
+  try {
+    let stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return `${pid}: ${stat.slice(stat.indexOf('('), stat.lastIndexOf(')') + 1)}`;
+  } catch {
+    return `${pid}`;
+  }
 }
 
 function describeProcess(pid: number): string {

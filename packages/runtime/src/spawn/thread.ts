@@ -28,10 +28,14 @@ export function startThread(options: StartOptions, connect: ConnectPort<unknown>
     workerData: { port: port2, entry: options.entry ?? THREAD_MAIN, tsx: TSX_API },
     transferList: [port2],
     env: options.env,
+    // Not this thread's flags: under `tsx`, they would register tsx a second time.
+    execArgv: options.execArgv,
   });
   let record = exitRecord();
-  // An uncaught error in the thread ends it; 'exit' follows with code 1.
-  worker.on('error', () => {});
+  // An uncaught error in the thread ends it; 'exit' follows with code 1. Printed, as a process
+  // prints its own: otherwise a thread that fails before it can report (a syntax error in its
+  // boot) would leave only "exited with code 1".
+  worker.on('error', (error) => process.stderr.write(`uncaught in worker thread ${worker.threadId}: ${error?.stack ?? error}\n`));
   worker.on('exit', (code) => record.exited({ code, signal: null }));
   let channel = connect(port1, `actor thread ${worker.threadId}`);
   return {
