@@ -42,15 +42,11 @@ try {
 } catch {
   // loaded (or reported) later, through tsx
 }
-// A thread must not leave tsx's esbuild service behind as a zombie (see esbuild-in-thread.mjs):
-// neither in itself nor in the loader-hooks thread that tsx's register() starts.
-if (!isMainThread) {
-  let confine = new URL('spawn/esbuild-in-thread.mjs', import.meta.url);
-  let { confineEsbuild } = await import(confine.href);
-  confineEsbuild(tsx);
-  let { register } = await import('node:module');
-  register(confine.href, { data: { tsx } });
-}
+// tsx's compiler must not outlive this actor (see spawn/confine-esbuild.mjs): neither in this
+// thread nor in the loader-hooks thread that registering tsx starts.
+let confine = new URL('spawn/confine-esbuild.mjs', import.meta.url).href;
+(await import(confine)).confineEsbuild(tsx);
+(await import('node:module')).register(confine, { data: { tsx } });
 // A process imports tsx's loader, which registers itself as `--import tsx` would; a thread gets
 // tsx's API module, whose register() is what works inside a worker.
 let typescript = await import(tsx);

@@ -25,3 +25,15 @@ export function resolveModule(specifier: string): string {
     throw new TypeError(`enableModules: cannot resolve "${specifier}" from ${process.cwd()}`);
   }
 }
+
+/**
+ * The error of an enabled module that failed to import, for the caller to see: its message says
+ * which module, its name and stack stay those of the original error (a SyntaxError stays one).
+ */
+export function importError(module: string, error: unknown): Error {
+  let cause = error instanceof Error ? error : new Error(String(error));
+  let wrapped = new Error(`importing ${module} failed: ${cause.message}`, { cause });
+  wrapped.name = cause.name;
+  wrapped.stack = cause.stack;
+  return wrapped;
+}

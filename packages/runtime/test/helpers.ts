@@ -82,6 +82,15 @@ export async function expectNoLeaks(tag: string, withinMs = 0): Promise<void> {
     await pause(20);
     left = tagged(tag);
   }
+  // A program a test ran under tsx (startProgram) has tsx's compile service as a child if it
+  // compiled anything, and that service exits by itself once its parent is gone: a moment
+  // after the program. It is the program's loader, not harrow's doing (actors and workers
+  // confine theirs: src/spawn/confine-esbuild.mjs), so it alone gets that moment.
+  let loaderDeadline = Date.now() + COMPILE_SERVICE_EXIT_MS;
+  while (left.some(isCompileService) && Date.now() < loaderDeadline) {
+    await pause(20);
+    left = tagged(tag);
+  }
   expect(left.map(describeProcess), 'processes left alive').toEqual([]);
   expect(zombieChildren().map(describeZombie), 'children left unreaped').toEqual([]);
 }
@@ -92,6 +101,23 @@ function describeZombie(pid: number): string {
     return `${pid}: ${stat.slice(stat.indexOf('('), stat.lastIndexOf(')') + 1)}`;
   } catch {
     return `${pid}`;
+  }
+}
+
+/** Live tsx compile services (esbuild) started under `tag`. */
+export function compileServices(tag: string): number[] {
+  return tagged(tag).filter(isCompileService);
+}
+
+/** How long a finished program's tsx compile service may take to notice and exit. */
+const COMPILE_SERVICE_EXIT_MS = 2_000;
+
+function isCompileService(pid: number): boolean {
+  try {
+    let [command, ...args] = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return /[/\\]esbuild$/.test(command!) && args.some((arg) => arg.startsWith('--service='));
+  } catch {
+    return false;
   }
 }
 

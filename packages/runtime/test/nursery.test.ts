@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { currentActor, openNursery, type Portal } from '../src/index.ts';
 import { add, asyncAdd, slowAdd, whoami } from './fixtures/basic.ts';
 import { envOf } from './fixtures/cleanup.ts';
-import { expectNoLeaks, tagProcesses, zombieChildren } from './helpers.ts';
+import { compileServices, expectNoLeaks, tagProcesses, zombieChildren } from './helpers.ts';
 
 const basic = new URL('./fixtures/basic.ts', import.meta.url);
 const cleanupModule = new URL('./fixtures/cleanup.ts', import.meta.url);
@@ -130,19 +130,20 @@ describe.each(['process', 'thread'] as const)('nursery and portals (%s actors)',
   });
 });
 
-describe('thread actors and the processes their TypeScript loader starts', () => {
+describe.each(['process', 'thread'] as const)('%s actors and the compiler their TypeScript loader runs', (backend) => {
   afterEach(async () => {
     await expectNoLeaks(tag);
   });
 
-  // tsx compiles a module it has not cached with a long-lived esbuild process; one started from
-  // a worker thread would outlive the thread unreaped (see spawn/esbuild-in-thread.mjs). With
-  // tsx's cache off, the thread compiles every module it loads.
-  it('a thread actor that compiles its modules leaves no process behind, not even a zombie', async () => {
+  // tsx compiles a module it has not cached with a long-lived esbuild process, which would
+  // outlive a process actor by a moment and stay a zombie after a thread actor (see
+  // spawn/confine-esbuild.mjs). With tsx's cache off, the actor compiles every module it loads.
+  it('an actor that compiles its modules runs no compile service, and leaves no zombie', async () => {
     await run(function* () {
       let nursery = yield* openNursery({ spare: false });
-      let portal = yield* nursery.startActor('compiler', { enableModules: [basic], spawn: 'thread', env: { TSX_DISABLE_CACHE: '1' } });
+      let portal = yield* nursery.startActor('compiler', { enableModules: [basic], spawn: backend, env: { TSX_DISABLE_CACHE: '1' } });
       expect(yield* portal.run(add, 2, 3)).toBe(5);
+      expect(compileServices(tag)).toEqual([]);
     });
     expect(zombieChildren()).toEqual([]);
   });

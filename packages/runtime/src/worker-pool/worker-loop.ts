@@ -1,4 +1,5 @@
 import { ModuleNotExposedError, box, type ActorRef } from '../errors.ts';
+import { importError } from '../modules.ts';
 import { lookupRemote } from '../remote.ts';
 import type { Link } from './link.ts';
 import type { FromWorker, FunctionRef, ToWorker } from './messages.ts';
@@ -202,12 +203,4 @@ function expectSync(value: unknown, name: string): unknown {
     }
   }
   return value;
-}
-
-function importError(module: string, error: unknown): Error {
-  let cause = error instanceof Error ? error : new Error(String(error));
-  let wrapped = new Error(`importing ${module} failed: ${cause.message}`, { cause });
-  wrapped.name = cause.name;
-  wrapped.stack = cause.stack;
-  return wrapped;
 }

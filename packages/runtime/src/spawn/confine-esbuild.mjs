@@ -1,17 +1,20 @@
-// Keeps tsx from leaving zombie processes behind when a worker thread ends. Plain JavaScript:
-// it runs before TypeScript support exists (see boot.mjs).
+// Keeps tsx's compiler from outliving the actor or worker that used it. Plain JavaScript: it
+// runs before TypeScript support exists (see boot.mjs).
 //
 // tsx compiles a module it has not cached through esbuild's asynchronous API, which starts a
-// long-lived `esbuild --service` child process. A child process is reaped by the event loop of
-// the thread that started it; in a worker thread that is the worker's own loop, or that of its
-// loader-hooks thread, and both are gone once the worker ends. The service then exits, its stdin
-// closed, and stays a zombie of this process for as long as the program runs: one for every
-// thread actor or runSync thread worker that compiled anything.
+// long-lived `esbuild --service` child process that exits when it reads end of file on its
+// stdin, i.e. only after the process or thread that started it is gone:
+// - after a process actor exits, its service lives on for a moment, orphaned: a process of the
+//   tree that outlives it;
+// - a child process is reaped by the event loop of the thread that started it. In a worker
+//   thread that is the worker's own loop, or that of its loader-hooks thread, and both are gone
+//   once the worker ends: the service stays a zombie of the process for as long as it runs, one
+//   for every thread actor or runSync thread worker that compiled anything.
 //
-// So in a worker thread (and in its hooks thread, through `initialize`) esbuild is loaded with
-// its own worker threads off, and its asynchronous `transform` is served by `transformSync`,
-// which runs one esbuild process per call and reaps it before returning. This costs a process
-// start for each module compiled in a thread; tsx's disk cache makes that a first-run cost.
+// So in every spawned actor and worker (and in its loader-hooks thread, through `initialize`)
+// esbuild is loaded with its own worker threads off, and its asynchronous `transform` is served
+// by `transformSync`, which runs one esbuild process per call and reaps it before returning.
+// That costs a process start for each module compiled; tsx's disk cache makes it a first-run cost.
 
 import { Module, createRequire } from 'node:module';
 
