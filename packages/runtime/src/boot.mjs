@@ -42,11 +42,14 @@ try {
 } catch {
   // loaded (or reported) later, through tsx
 }
-// tsx's compiler must not outlive this actor (see spawn/confine-esbuild.mjs): neither in this
-// thread nor in the loader-hooks thread that registering tsx starts.
-let confine = new URL('spawn/confine-esbuild.mjs', import.meta.url).href;
-(await import(confine)).confineEsbuild(tsx);
-(await import('node:module')).register(confine, { data: { tsx } });
+// A worker thread must not leave tsx's compiler behind as a zombie (see
+// spawn/confine-esbuild.mjs): neither in itself nor in the loader-hooks thread that registering
+// tsx starts.
+if (!isMainThread) {
+  let confine = new URL('spawn/confine-esbuild.mjs', import.meta.url).href;
+  (await import(confine)).confineEsbuild(tsx);
+  (await import('node:module')).register(confine, { data: { tsx } });
+}
 // A process imports tsx's loader, which registers itself as `--import tsx` would; a thread gets
 // tsx's API module, whose register() is what works inside a worker.
 let typescript = await import(tsx);

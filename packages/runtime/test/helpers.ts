@@ -82,10 +82,10 @@ export async function expectNoLeaks(tag: string, withinMs = 0): Promise<void> {
     await pause(20);
     left = tagged(tag);
   }
-  // A program a test ran under tsx (startProgram) has tsx's compile service as a child if it
-  // compiled anything, and that service exits by itself once its parent is gone: a moment
-  // after the program. It is the program's loader, not harrow's doing (actors and workers
-  // confine theirs: src/spawn/confine-esbuild.mjs), so it alone gets that moment.
+  // tsx's compile service (esbuild), started by a program a test ran under tsx or by a process
+  // actor that compiled something, exits by itself once its parent is gone: a moment after it.
+  // It is the loader's, not harrow's doing (thread actors, where it would stay a zombie, confine
+  // theirs: src/spawn/confine-esbuild.mjs), so it alone gets that moment.
   let loaderDeadline = Date.now() + COMPILE_SERVICE_EXIT_MS;
   while (left.some(isCompileService) && Date.now() < loaderDeadline) {
     await pause(20);
@@ -109,7 +109,7 @@ export function compileServices(tag: string): number[] {
   return tagged(tag).filter(isCompileService);
 }
 
-/** How long a finished program's tsx compile service may take to notice and exit. */
+/** How long a tsx compile service may take to notice that its parent is gone and exit. */
 const COMPILE_SERVICE_EXIT_MS = 2_000;
 
 function isCompileService(pid: number): boolean {
