@@ -8,7 +8,10 @@ export interface Figure {
   value: number;
   /** The metric this one is divided by; it must be recorded earlier in the same run. */
   baseline?: string;
-  /** A bound on `value / baselineValue`: `<=1.3` or `>=0.7`. */
+  /**
+   * A bound on `value / baselineValue`: `<=1.3` or `>=0.7`; or, written with the figure's unit,
+   * a bound on the value itself: `<=500ms` (the ratio is then shown for information only).
+   */
   target?: string;
   /** Shown in the table only (sample count, spread), never in the JSON lines. */
   note?: string;
@@ -30,12 +33,26 @@ export function roundFigure(value: number): number {
   return Math.abs(value) >= 1000 ? Math.round(value) : Number(value.toPrecision(4));
 }
 
-/** Whether `ratio` meets a target written `<=x` or `>=x`; undefined when there is no target. */
-export function meets(ratio: number, target: string): boolean {
-  let match = /^(<=|>=)\s*([\d.]+)$/.exec(target);
-  if (!match) throw new Error(`bad target ${target}: expected <=x or >=x`);
+/**
+ * Whether a line meets its target: `<=x` / `>=x` bound its ratio, `<=x<unit>` / `>=x<unit>` (the
+ * line's own unit, e.g. `<=500ms`) its value. Undefined when there is no target, or no ratio to
+ * check a ratio target against.
+ */
+export function meets(line: Line): boolean | undefined {
+  if (!line.target) return undefined;
+  let match = /^(<=|>=)\s*([\d.]+)\s*(\S*)$/.exec(line.target);
+  if (!match) throw new Error(`bad target ${line.target}: expected <=x or >=x, optionally followed by the unit`);
   let bound = Number(match[2]);
-  return match[1] === '<=' ? ratio <= bound : ratio >= bound;
+  let unit = match[3]!;
+  if (unit && unit !== line.unit) throw new Error(`bad target ${line.target} for ${line.metric}: its unit is ${line.unit}`);
+  let checked = unit ? line.value : line.ratio;
+  if (checked === undefined) return undefined;
+  return match[1] === '<=' ? checked <= bound : checked >= bound;
+}
+
+/** What a target bounded, for the summary: the ratio, or the value with its unit. */
+function checkedText(line: Line): string {
+  return /\d\s*[^\d.\s]+$/.test(line.target!) ? `${line.value} ${line.unit}` : String(line.ratio);
 }
 
 /**
@@ -89,7 +106,7 @@ export class Report {
         line.baseline ? `${line.baseline}${line.baselineValue === undefined ? ' (not run)' : ` = ${formatNumber(line.baselineValue)}`}` : '',
         line.ratio === undefined ? '' : line.ratio.toFixed(2),
         line.target ?? '',
-        line.target && line.ratio !== undefined ? (meets(line.ratio, line.target) ? 'yes' : 'NO') : '',
+        metText(meets(line)),
         figure.note ?? '',
       ]);
     }
@@ -98,12 +115,16 @@ export class Report {
     let format = (row: string[]) =>
       row.map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd();
     let out = [format(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(format)];
-    let targets = lines.filter((line) => line.target && line.ratio !== undefined);
-    let met = targets.filter((line) => meets(line.ratio!, line.target!));
+    let targets = lines.filter((line) => meets(line) !== undefined);
+    let met = targets.filter((line) => meets(line));
     out.push('', `targets met: ${met.length} of ${targets.length}` +
-      (met.length < targets.length ? ` (missed: ${targets.filter((l) => !met.includes(l)).map((l) => `${l.metric} ${l.ratio} vs ${l.target}`).join(', ')})` : ''));
+      (met.length < targets.length ? ` (missed: ${targets.filter((l) => !met.includes(l)).map((l) => `${l.metric} ${checkedText(l)} vs ${l.target}`).join(', ')})` : ''));
     return out.join('\n');
   }
+}
+
+function metText(met: boolean | undefined): string {
+  return met === undefined ? '' : met ? 'yes' : 'NO';
 }
 
 function formatNumber(value: number): string {

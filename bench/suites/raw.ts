@@ -13,6 +13,7 @@ import { measureRoundTripsAsync, measureThroughput, ROUND_TRIPS, STREAM } from '
 import { message, seqOf, type Command } from '../lib/payload.ts';
 import { FrameReader, frame } from '../lib/raw-wire.ts';
 import { useRawSocket } from '../lib/raw-socket.ts';
+import { describeCpu, withCpuPerCall } from '../lib/proc.ts';
 import { describe, median, summarize, type Summary } from '../lib/stats.ts';
 import type { BenchContext, Suite } from '../lib/suite.ts';
 
@@ -34,13 +35,15 @@ export const raw: Suite = {
     yield* scoped(function* () {
       let address = join(bench.tmpdir, 'raw.sock');
       let peer = yield* usePeer('raw.ts', [address]);
-      let s = yield* roundTrip(address);
-      bench.log(`raw.uds.roundtrip: ${describe(s)}`);
+      let pid = peer.child.process.pid!;
+      let calls = ROUND_TRIPS.warmup + ROUND_TRIPS.samples;
+      let [s, cpu] = yield* withCpuPerCall(pid, calls, () => roundTrip(address));
+      bench.log(`raw.uds.roundtrip: ${describe(s)}; ${describeCpu(cpu, 'bench', 'peer')}`);
       bench.record({ metric: 'raw.uds.roundtrip', unit: 'us', value: s.median, note: `median of ${s.n} after ${ROUND_TRIPS.warmup} warm-up` });
       bench.record({ metric: 'raw.uds.roundtrip.p99', unit: 'us', value: s.p99 });
       if (canPin()) {
-        let pinnedRun = yield* pinned([process.pid, peer.child.process.pid!], PIN_CPU, () => roundTrip(address));
-        bench.log(`raw.uds.roundtrip.1cpu: ${describe(pinnedRun)}`);
+        let [pinnedRun, pinnedCpu] = yield* pinned([process.pid, pid], PIN_CPU, () => withCpuPerCall(pid, calls, () => roundTrip(address)));
+        bench.log(`raw.uds.roundtrip.1cpu: ${describe(pinnedRun)}; ${describeCpu(pinnedCpu, 'bench', 'peer')}`);
         bench.record({ metric: 'raw.uds.roundtrip.1cpu', unit: 'us', value: pinnedRun.median, note: `diagnostic: both processes on CPU ${PIN_CPU}; p99 ${pinnedRun.p99.toFixed(1)}` });
       } else {
         bench.log('raw.uds.roundtrip.1cpu: skipped (needs Linux and taskset)');

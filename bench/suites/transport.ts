@@ -10,6 +10,7 @@ import { usePeer } from '../lib/child.ts';
 import { measureRoundTrips, measureThroughput, ROUND_TRIPS, STREAM } from '../lib/measure.ts';
 import { message, seqOf, type Command } from '../lib/payload.ts';
 import { canPin, pinned, PIN_CPU } from '../lib/cpu.ts';
+import { describeCpu, withCpuPerCall } from '../lib/proc.ts';
 import { describe, summarize, type Summary } from '../lib/stats.ts';
 import type { BenchContext, Suite } from '../lib/suite.ts';
 
@@ -20,13 +21,15 @@ export const transport: Suite = {
     yield* scoped(function* () {
       let address = `uds://${join(bench.tmpdir, 'transport.sock')}`;
       let peer = yield* usePeer('transport.ts', [address]);
-      let s = yield* roundTrip(address);
-      bench.log(`transport.roundtrip: ${describe(s)}`);
+      let pid = peer.child.process.pid!;
+      let calls = ROUND_TRIPS.warmup + ROUND_TRIPS.samples;
+      let [s, cpu] = yield* withCpuPerCall(pid, calls, () => roundTrip(address));
+      bench.log(`transport.roundtrip: ${describe(s)}; ${describeCpu(cpu, 'bench', 'peer')}`);
       bench.record({ metric: 'transport.roundtrip', unit: 'us', value: s.median, baseline: 'raw.uds.roundtrip', target: '<=1.3', note: `median of ${s.n} after ${ROUND_TRIPS.warmup} warm-up` });
       bench.record({ metric: 'transport.roundtrip.p99', unit: 'us', value: s.p99, baseline: 'raw.uds.roundtrip.p99' });
       if (canPin()) {
-        let pinnedRun = yield* pinned([process.pid, peer.child.process.pid!], PIN_CPU, () => roundTrip(address));
-        bench.log(`transport.roundtrip.1cpu: ${describe(pinnedRun)}`);
+        let [pinnedRun, pinnedCpu] = yield* pinned([process.pid, pid], PIN_CPU, () => withCpuPerCall(pid, calls, () => roundTrip(address)));
+        bench.log(`transport.roundtrip.1cpu: ${describe(pinnedRun)}; ${describeCpu(pinnedCpu, 'bench', 'peer')}`);
         bench.record({ metric: 'transport.roundtrip.1cpu', unit: 'us', value: pinnedRun.median, baseline: 'raw.uds.roundtrip.1cpu', note: `diagnostic: both processes on CPU ${PIN_CPU}; p99 ${pinnedRun.p99.toFixed(1)}` });
       }
       yield* stream(bench, address);

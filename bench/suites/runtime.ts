@@ -1,0 +1,223 @@
+/**
+ * `@harrow/runtime` against the raw limits of the same run: `startActor` with a warm spare and
+ * without one (vs a bare node start-up with the tsx loader), a `portal.run` round trip (vs the
+ * raw Unix-socket round trip, same payload, same two processes), the teardown of a 32-actor
+ * tree, and an idle actor's RSS (vs an idle bare node with the tsx loader). The bench process is
+ * the root actor; actors run bench/fixtures/actor.ts.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { scoped, sleep, spawn, type Operation } from 'effection';
+import { openNursery, type Nursery, type Portal } from '@harrow/runtime';
+import { echo, holdTree } from '../fixtures/actor.ts';
+import { canPin, pinned, PIN_CPU } from '../lib/cpu.ts';
+import { measureRoundTrips, ROUND_TRIPS } from '../lib/measure.ts';
+import { message, seqOf } from '../lib/payload.ts';
+import { childrenMatching, describeCpu, exists, vmRssKiB, waitUntilIdle, withCpuPerCall } from '../lib/proc.ts';
+import { describe, median, summarize, type Summary } from '../lib/stats.ts';
+import type { BenchContext, Suite } from '../lib/suite.ts';
+import { RSS_PROCESSES, SETTLE_MS, STARTUP_RUNS, STARTUP_WARMUP } from './raw.ts';
+
+/** The module every actor of this suite enables (a user module importing `@harrow/runtime`). */
+const FIXTURE = new URL('../fixtures/actor.ts', import.meta.url);
+
+/** What an actor process runs; its command line is `node [execArgv] …/boot.mjs <tsx> …/child-main.ts`. */
+const ACTOR_SCRIPT = 'boot.mjs';
+
+/** The tree of `teardown.tree32`: `TREE_BRANCHES` actors under the root, each with `TREE_LEAVES`. */
+const TREE_BRANCHES = 4;
+const TREE_LEAVES = 7;
+/** Trees built and torn down; the median teardown is reported. */
+const TREES = 3;
+
+/** How long a spare must have been idle (no CPU time, every thread asleep) to count as booted. */
+const SPARE_QUIET_MS = 100;
+
+export const runtime: Suite = {
+  name: 'runtime',
+  description: '@harrow/runtime: startActor cold and with a spare, portal.run round trip, 32-actor teardown, idle actor RSS',
+  *run(bench) {
+    yield* spawnCold(bench);
+    yield* spawnSpare(bench);
+    yield* rpc(bench);
+    yield* actorRss(bench);
+    yield* teardown(bench);
+  },
+};
+
+function* startEchoActor(nursery: Nursery, name: string): Operation<Portal> {
+  return yield* nursery.startActor(name, { enableModules: [FIXTURE] });
+}
+
+// ── start-up ─────────────────────────────────────────────────────────────────────────────────
+
+function recordStartup(bench: BenchContext, metric: string, times: number[], target: string, what: string): void {
+  let s = summarize(times);
+  bench.log(`${metric}: ${what}: median ${s.median.toFixed(1)} ms (min ${s.min.toFixed(1)}, max ${s.max.toFixed(1)}, n ${s.n}); all: ${times.map((t) => t.toFixed(0)).join(', ')}`);
+  bench.record({
+    metric,
+    unit: 'ms',
+    value: s.median,
+    baseline: 'raw.node.startup.tsx',
+    target,
+    note: `median of ${s.n}, min ${s.min.toFixed(0)} max ${s.max.toFixed(0)}`,
+  });
+}
+
+/**
+ * `spawn.cold`: `startActor` (enabling the fixture module) in a nursery without a spare, from
+ * the call to the portal, i.e. until the new process has booted, imported the module, listens
+ * and said ready. Each actor is cancelled (untimed) before the next one starts.
+ */
+function* spawnCold(bench: BenchContext): Operation<void> {
+  let times = yield* scoped(function* () {
+    let nursery = yield* openNursery({ spare: false });
+    let times: number[] = [];
+    for (let i = 0; i < STARTUP_WARMUP + STARTUP_RUNS; i++) {
+      let start = performance.now();
+      let portal = yield* startEchoActor(nursery, `cold-${i}`);
+      let ms = performance.now() - start;
+      if (i >= STARTUP_WARMUP) times.push(ms);
+      yield* portal.cancelActor();
+    }
+    return times;
+  });
+  recordStartup(bench, 'spawn.cold', times, '<=1.2', 'startActor without a spare, call to portal');
+}
+
+/**
+ * `spawn.spare`: the same `startActor`, in a nursery with its warm spare. Before each timed call
+ * the spare must have finished booting. The runtime does not show that, so it is read from
+ * outside: the spare is the one `boot.mjs` child of this process that is not an actor yet, and
+ * it counts as booted once it has been idle for `SPARE_QUIET_MS` (no CPU time used, every thread
+ * asleep; see `waitUntilIdle`): a booting node is CPU-bound or waiting for a CPU, a booted spare
+ * sits in its event loop waiting for a spawn spec. Each sample checks afterwards that the actor
+ * it got is that very process, so no sample is a cold start in disguise.
+ */
+function* spawnSpare(bench: BenchContext): Operation<void> {
+  let waits: number[] = [];
+  let times = yield* scoped(function* () {
+    let nursery = yield* openNursery();
+    let times: number[] = [];
+    for (let i = 0; i < STARTUP_WARMUP + STARTUP_RUNS; i++) {
+      let spares = childrenMatching(process.pid, ACTOR_SCRIPT);
+      if (spares.length !== 1) throw new Error(`spawn.spare: expected one spare process, found ${spares.length} (${spares.join(', ')})`);
+      let spare = spares[0]!;
+      waits.push(yield* waitUntilIdle(spare, SPARE_QUIET_MS));
+      let start = performance.now();
+      let portal = yield* startEchoActor(nursery, `spare-${i}`);
+      let ms = performance.now() - start;
+      if (portal.actor.pid !== spare) throw new Error(`spawn.spare: the actor is process ${portal.actor.pid}, not the spare ${spare}`);
+      if (i >= STARTUP_WARMUP) times.push(ms);
+      yield* portal.cancelActor();
+    }
+    return times;
+  });
+  bench.log(`spawn.spare: waited ${waits.map((w) => w.toFixed(0)).join(', ')} ms for each spare to be idle ${SPARE_QUIET_MS} ms`);
+  recordStartup(bench, 'spawn.spare', times, '<=0.25', 'startActor taking a booted spare, call to portal');
+}
+
+// ── round trip ───────────────────────────────────────────────────────────────────────────────
+
+/**
+ * `rpc.roundtrip`: `portal.run(echo, message(i))` from this process (the root actor) to an
+ * actor process, the same message and the same two processes as `raw.uds.roundtrip`.
+ */
+function* rpc(bench: BenchContext): Operation<void> {
+  yield* scoped(function* () {
+    let nursery = yield* openNursery({ spare: false });
+    let portal = yield* startEchoActor(nursery, 'echo');
+    let pid = portal.actor.pid;
+    let s = yield* roundTrips(bench, portal, pid, 'rpc.roundtrip');
+    bench.record({ metric: 'rpc.roundtrip', unit: 'us', value: s.median, baseline: 'raw.uds.roundtrip', target: '<=1.5', note: `median of ${s.n} after ${ROUND_TRIPS.warmup} warm-up` });
+    bench.record({ metric: 'rpc.roundtrip.p99', unit: 'us', value: s.p99, baseline: 'raw.uds.roundtrip.p99' });
+    if (canPin()) {
+      let p = yield* pinned([process.pid, pid], PIN_CPU, () => roundTrips(bench, portal, pid, 'rpc.roundtrip.1cpu'));
+      bench.record({ metric: 'rpc.roundtrip.1cpu', unit: 'us', value: p.median, baseline: 'raw.uds.roundtrip.1cpu', note: `diagnostic: both processes on CPU ${PIN_CPU}; p99 ${p.p99.toFixed(1)}` });
+    }
+  });
+}
+
+/** Timed round trips, logged with the CPU time each side spent per call. */
+function* roundTrips(bench: BenchContext, portal: Portal, pid: number, metric: string): Operation<Summary> {
+  let [samples, cpu] = yield* withCpuPerCall(pid, ROUND_TRIPS.warmup + ROUND_TRIPS.samples, () => measureRoundTrips(function* (i) {
+    let reply = yield* portal.run(echo, message(i));
+    if (seqOf(reply) !== i) throw new Error(`rpc echo: expected seq ${i}, got ${seqOf(reply)}`);
+  }));
+  let s = summarize(samples);
+  bench.log(`${metric}: ${describe(s)}; ${describeCpu(cpu, 'bench', 'actor')}`);
+  return s;
+}
+
+// ── memory ───────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * `actor.rss`: VmRSS of an actor process (started without a spare, the fixture module enabled,
+ * serving nothing) `SETTLE_MS` after it is ready, like `raw.node.rss`; median of
+ * `RSS_PROCESSES` actors, one at a time.
+ */
+function* actorRss(bench: BenchContext): Operation<void> {
+  let values: number[] = [];
+  for (let i = 0; i < RSS_PROCESSES; i++) {
+    values.push(yield* scoped(function* () {
+      let nursery = yield* openNursery({ spare: false });
+      let portal = yield* startEchoActor(nursery, `idle-${i}`);
+      yield* sleep(SETTLE_MS);
+      return vmRssKiB(portal.actor.pid);
+    }));
+  }
+  bench.log(`actor.rss: idle actor, ${SETTLE_MS} ms after ready: ${values.join(', ')} KiB`);
+  bench.record({ metric: 'actor.rss', unit: 'KiB', value: median(values), baseline: 'raw.node.rss', target: '<=1.2', note: `median of ${values.length} actors, ${SETTLE_MS} ms after ready` });
+}
+
+// ── teardown ─────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * `teardown.tree32`: a tree of 32 idle actors, depth 2 (the root's nursery holds
+ * `TREE_BRANCHES` actors, each running `holdTree`: a nursery of `TREE_LEAVES` actors). Once
+ * every actor is ready, the time from the last statement of the scope that opened the root
+ * nursery to that scope having returned: every actor cancelled, exited and reaped. Checks that
+ * none of the 32 processes is left.
+ */
+function* teardown(bench: BenchContext): Operation<void> {
+  let times: number[] = [];
+  for (let t = 0; t < TREES; t++) {
+    let dir = join(bench.tmpdir, `tree-${t}`);
+    mkdirSync(dir);
+    let pids: number[] = [];
+    let start = 0;
+    yield* scoped(function* () {
+      let nursery = yield* openNursery({ spare: false });
+      for (let b = 0; b < TREE_BRANCHES; b++) {
+        let name = `branch-${b}`;
+        let portal = yield* startEchoActor(nursery, name);
+        yield* spawn(() => portal.run(holdTree, name, TREE_LEAVES, dir));
+      }
+      let ready = (b: number) => join(dir, `branch-${b}.ready`);
+      let waited = 0;
+      while (![...Array(TREE_BRANCHES).keys()].every((b) => existsSync(ready(b)))) {
+        if (waited > 120_000) throw new Error('teardown.tree32: the tree did not come up within 120 s');
+        yield* sleep(20);
+        waited += 20;
+      }
+      for (let b = 0; b < TREE_BRANCHES; b++) pids.push(...readFileSync(ready(b), 'utf8').split(' ').map(Number));
+      let expected = TREE_BRANCHES * (1 + TREE_LEAVES);
+      if (pids.length !== expected || !pids.every(exists)) throw new Error(`teardown.tree32: expected ${expected} live actors, got ${pids.length}`);
+      start = performance.now();
+    });
+    let ms = performance.now() - start;
+    let left = pids.filter(exists);
+    if (left.length > 0) throw new Error(`teardown.tree32: processes left after teardown: ${left.join(', ')}`);
+    times.push(ms);
+  }
+  let s = summarize(times);
+  bench.log(`teardown.tree32: ${TREE_BRANCHES} x (1 + ${TREE_LEAVES}) actors: ${times.map((t) => t.toFixed(1)).join(', ')} ms`);
+  bench.record({
+    metric: 'teardown.tree32',
+    unit: 'ms',
+    value: s.median,
+    baseline: 'spawn.cold',
+    target: '<=500ms',
+    note: `median of ${s.n} trees, min ${s.min.toFixed(0)} max ${s.max.toFixed(0)}; target is absolute`,
+  });
+}

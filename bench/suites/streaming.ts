@@ -1,0 +1,81 @@
+/**
+ * Streams between actors (API.md §3): a context stream one way (a child actor producing, the
+ * bench consuming), a stream echo round trip, and a 4-stage pipeline of actors. Same message as
+ * every raw figure; the actors are real processes.
+ */
+import { scoped, type Operation } from 'effection';
+import { openNursery, type Portal } from '@harrow/runtime';
+import { measureRoundTrips, measureThroughput, ROUND_TRIPS, STREAM } from '../lib/measure.ts';
+import { message, seqOf } from '../lib/payload.ts';
+import { describe, summarize } from '../lib/stats.ts';
+import type { Suite } from '../lib/suite.ts';
+import { echoStream, produce, stage } from '../fixtures/streaming.ts';
+
+const FIXTURES = new URL('../fixtures/streaming.ts', import.meta.url);
+
+export const streaming: Suite = {
+  name: 'streaming',
+  description: 'context streams between actors: one-way throughput, echo round trip, 4-stage pipeline',
+  *run(bench) {
+    yield* scoped(function* () {
+      let nursery = yield* openNursery({ spare: false });
+      let portal = yield* nursery.startActor('streamer', { enableModules: [FIXTURES] });
+
+      let oneWay = yield* measureThroughput((count) => consume(portal, count), STREAM);
+      bench.log(`stream.throughput: ${oneWay.runs.map((r) => Math.round(r)).join(', ')} msgs/s`);
+      let note = `median of ${oneWay.runs.length} runs of ${STREAM.count.toLocaleString('en-US')}, context stream, window 256`;
+      bench.record({ metric: 'stream.throughput', unit: 'msgs/s', value: oneWay.value, baseline: 'raw.uds.stream.batched', target: '>=0.5', note });
+      bench.record({ metric: 'stream.throughput.vs-unbatched', unit: 'msgs/s', value: oneWay.value, baseline: 'raw.uds.stream.unbatched', note: 'the same figure, against one write per message' });
+
+      let echo = summarize(yield* echoRoundTrips(portal));
+      bench.log(`stream.echo.roundtrip: ${describe(echo)}`);
+      bench.record({ metric: 'stream.echo.roundtrip', unit: 'us', value: echo.median, baseline: 'raw.uds.roundtrip', note: `median of ${echo.n} after ${ROUND_TRIPS.warmup} warm-up; p99 ${echo.p99.toFixed(1)}` });
+
+      let pipeline = yield* measureThroughput((count) => throughPipeline(portal, count), { count: 200_000, warmupCount: 20_000, runs: 3 });
+      bench.log(`stream.pipeline4: ${pipeline.runs.map((r) => Math.round(r)).join(', ')} msgs/s`);
+      bench.record({ metric: 'stream.pipeline4', unit: 'msgs/s', value: pipeline.value, baseline: 'raw.uds.stream.batched', note: 'bench → 4 actors in a chain, each forwarding to the next; median of 3 runs of 200,000' });
+    });
+  },
+};
+
+/** Receive `count` messages from a producing actor; the elapsed milliseconds. */
+function* consume(portal: Portal, count: number): Operation<number> {
+  return yield* scoped(function* () {
+    let { ctx } = yield* portal.openContext(produce, count);
+    let stream = yield* ctx.openStream();
+    let start = performance.now();
+    for (let received = 0; received < count; received++) {
+      let next = yield* stream.next();
+      if (next.done || seqOf(next.value) !== received) throw new Error(`stream: expected seq ${received}`);
+    }
+    let ms = performance.now() - start;
+    yield* ctx.result();
+    return ms;
+  });
+}
+
+function* echoRoundTrips(portal: Portal): Operation<Float64Array> {
+  return yield* scoped(function* () {
+    let { ctx } = yield* portal.openContext(echoStream);
+    let stream = yield* ctx.openStream();
+    return yield* measureRoundTrips(function* (i) {
+      yield* stream.send(message(i));
+      let reply = yield* stream.next();
+      if (reply.done || seqOf(reply.value) !== i) throw new Error(`stream echo: expected seq ${i}`);
+    });
+  });
+}
+
+/** Send `count` messages through a fresh 4-stage pipeline; the elapsed milliseconds until the last stage counted them all. */
+function* throughPipeline(portal: Portal, count: number): Operation<number> {
+  return yield* scoped(function* () {
+    let { ctx } = yield* portal.openContext(stage, 4);
+    let stream = yield* ctx.openStream();
+    let start = performance.now();
+    for (let i = 0; i < count; i++) yield* stream.send(message(i));
+    yield* stream.close();
+    let counted = yield* ctx.result();
+    if (counted !== count) throw new Error(`pipeline: ${counted} of ${count} arrived`);
+    return performance.now() - start;
+  });
+}
