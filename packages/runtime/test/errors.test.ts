@@ -12,7 +12,7 @@ import { failNow, failWhenTold, tell } from './fixtures/failing.ts';
 import { exitWith, killSelf, touch, unmarked } from './fixtures/misbehaving.ts';
 import { neverEnabled } from './fixtures/not-enabled.ts';
 import { branch } from './fixtures/tree.ts';
-import { markers, perTest, tempDir, waitFor } from './helpers.ts';
+import { failureOf as failureIn, markers, perTest, tempDir, waitFor } from './helpers.ts';
 import { failingCleanup } from './fixtures/cleanup.ts';
 
 const basic = new URL('./fixtures/basic.ts', import.meta.url);
@@ -21,16 +21,9 @@ const cleanupModule = new URL('./fixtures/cleanup.ts', import.meta.url);
 
 const env = perTest();
 
-/** Run `body` in a scope of its own and return what it threw. */
+/** What `body` threw, run in a scope of its own (see helpers.ts). */
 function failureOf(body: () => Operation<unknown>): Promise<unknown> {
-  return run(function* () {
-    try {
-      yield* scoped(body);
-    } catch (error) {
-      return error;
-    }
-    throw new Error('expected the scope to fail');
-  });
+  return run(() => failureIn(body));
 }
 
 describe.each(['process', 'thread'] as const)('remote errors (%s actors)', (backend) => {

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { scoped, type Operation } from 'effection';
 import { afterEach, beforeEach, expect } from 'vitest';
 
 /*
@@ -259,4 +260,14 @@ export async function runExample(test: PerTest, name: string, args: string[] = [
   expect(exit, program.stderr).toEqual({ code: 0, signal: null });
   await expectNoLeaks(test.tag, allowanceMs);
   return program.lines;
+}
+
+/** Run `body` in a scope of its own and return what it threw; fails if it did not throw. */
+export function* failureOf(body: () => Operation<unknown>): Operation<unknown> {
+  try {
+    yield* scoped(body);
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the scope to fail');
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BrokenActorError, ContextCancelledError, RemoteActorError, currentActor, openNursery, type Portal } from '../src/index.ts';
 import { add } from './fixtures/basic.ts';
 import { cancelAfter, counter, duplex, echo, flood, floodProgress, onGo, produce, ticks, waitForCancel } from './fixtures/streaming.ts';
-import { markers, perTest } from './helpers.ts';
+import { failureOf, markers, perTest } from './helpers.ts';
 
 const streaming = new URL('./fixtures/streaming.ts', import.meta.url);
 const basic = new URL('./fixtures/basic.ts', import.meta.url);
@@ -17,15 +17,6 @@ function withActor(backend: 'process' | 'thread', body: (portal: Portal) => Oper
     let portal = yield* nursery.startActor('streamer', { enableModules: [streaming, basic], spawn: backend });
     yield* body(portal);
   });
-}
-
-function* failureOf(body: () => Operation<unknown>): Operation<unknown> {
-  try {
-    yield* scoped(body);
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
 }
 
 describe.each(['process', 'thread'] as const)('contexts and streams (%s actors)', (backend) => {
