@@ -35,7 +35,7 @@ export function tagged(tag: string): number[] {
     } catch {
       continue; // gone, or a zombie (its environment is no longer readable)
     }
-    if (environ.split('\0').includes(`${TAG}=${tag}`) && !isZombie(pid)) found.push(pid);
+    if (environ.split('\0').includes(`${TAG}=${tag}`) && alive(pid)) found.push(pid);
   }
   return found;
 }
@@ -51,24 +51,27 @@ export function zombieChildren(): number[] {
   return found;
 }
 
-function isZombie(pid: number): boolean {
-  return procStat(pid)?.state === 'Z';
-}
+/** The kernel's PF_EXITING: the process has begun to exit (a SIGKILL was delivered, say). */
+const PF_EXITING = 0x4;
 
-function procStat(pid: number): { state: string; ppid: number } | undefined {
+function procStat(pid: number): { state: string; ppid: number; exiting: boolean } | undefined {
   try {
     let text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     let fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0]!, ppid: Number(fields[1]) };
+    return { state: fields[0]!, ppid: Number(fields[1]), exiting: (Number(fields[6]) & PF_EXITING) !== 0 };
   } catch {
     return undefined;
   }
 }
 
-/** Whether a process is alive (and not a zombie). */
+/**
+ * Whether a process is alive: not a zombie, and not already exiting. A process being torn down
+ * (its memory released, so its environment unreadable) is gone in all but its process-table
+ * entry, and `tagged` cannot see it any more either.
+ */
 export function alive(pid: number): boolean {
   let stat = procStat(pid);
-  return stat !== undefined && stat.state !== 'Z';
+  return stat !== undefined && stat.state !== 'Z' && !stat.exiting;
 }
 
 /**
