@@ -1,9 +1,9 @@
 /**
  * @harrow/runtime: actors, nurseries, portals, remote errors and cancellation, on effection.
  */
-export { remote, isMainModule } from './remote.ts';
-export { currentActor, type ActorInfo } from './actor.ts';
-export { openNursery, type Nursery, type NurseryOptions, type ActorOptions, type ChildInfo } from './nursery.ts';
+export { remote, isMainModule } from './base/remote.ts';
+export { currentActor, type ActorInfo } from './actor/actor.ts';
+export { openNursery, type Nursery, type NurseryOptions, type ActorOptions, type ChildInfo } from './nursery/nursery.ts';
 export type {
   Portal,
   PortalActor,
@@ -13,9 +13,9 @@ export type {
   CallerContext,
   StreamItem,
   StreamReturn,
-} from './portal.ts';
-export type { Context } from './context.ts';
-export type { MsgStream, StreamOptions } from './msg-stream.ts';
+} from './nursery/portal.ts';
+export type { Context } from './dialog/context.ts';
+export type { MsgStream, StreamOptions } from './dialog/msg-stream.ts';
 export {
   RemoteActorError,
   ActorGroupError,
@@ -25,15 +25,10 @@ export {
   ContextCancelledError,
   ModuleNotExposedError,
   type ActorRef,
-} from './errors.ts';
+} from './base/errors.ts';
 export { TransportError, ProtocolError } from '@harrow/transport';
-export { BrokenWorkerError } from './errors.ts';
-export {
-  runSync,
-  openWorkerContext,
-  type WorkerContext,
-  type WorkerContextOptions,
-  type RunSyncOptions,
-  type WorkerStatistics,
-  type WorkerType,
-} from './worker-pool/index.ts';
+export { BrokenWorkerError } from './base/errors.ts';
+export { runSync } from './worker-pool/run-sync.ts';
+export { openWorkerContext, type WorkerContext, type RunSyncOptions, type WorkerStatistics } from './worker-pool/pool.ts';
+export type { WorkerContextOptions } from './worker-pool/options.ts';
+export type { WorkerType } from './worker-pool/worker.ts';

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Operation } from 'effection';
-import { Limiter } from '../limiter.ts';
+import { Limiter } from '../base/limiter.ts';
 
 /**
  * How many children of this process may be booting at once. A Node start-up is CPU-bound

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { createChannel, socketWire, type Channel } from '@harrow/transport';
+import { BOOT, PROCESS_ACTOR_MAIN } from './entries.ts';
 import { TSX_LOADER } from './exec-argv.ts';
 import { exitRecord, type ChildHandle, type StartOptions } from './handle.ts';
 
@@ -9,11 +10,8 @@ export type ConnectSocket<C> = (socket: Socket, peer: string) => C;
 
 const channelOver: ConnectSocket<Channel> = (socket, peer) => createChannel(socketWire(socket, peer));
 
-const BOOT = new URL('../boot.mjs', import.meta.url).pathname;
-const CHILD_MAIN = new URL('../child-main.ts', import.meta.url).href;
-
 /**
- * Start a child process running `options.entry` (default `child-main.ts`) through boot.mjs.
+ * Start a child process running `options.entry` (default `entry/process-main.ts`) through boot.mjs.
  * Its fd 3 is one end of a socket pair that is both its channel to us and its lifeline: if we
  * die, however we die, it reads end-of-file and cancels itself. stdout and stderr are
  * inherited, so `console.log` in any actor shows up; stdin is not (the root owns the terminal).
@@ -28,7 +26,7 @@ const CHILD_MAIN = new URL('../child-main.ts', import.meta.url).href;
 export function startProcess(options: StartOptions & { detached: boolean }): ChildHandle;
 export function startProcess<C>(options: StartOptions & { detached: boolean }, connect: ConnectSocket<C>): ChildHandle<C>;
 export function startProcess(options: StartOptions & { detached: boolean }, connect: ConnectSocket<unknown> = channelOver): ChildHandle<unknown> {
-  let child = spawn(process.execPath, [...options.execArgv, BOOT, TSX_LOADER, options.entry ?? CHILD_MAIN], {
+  let child = spawn(process.execPath, [...options.execArgv, BOOT.pathname, TSX_LOADER, options.entry ?? PROCESS_ACTOR_MAIN], {
     stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
     env: options.env,
     detached: options.detached,

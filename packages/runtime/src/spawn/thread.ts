@@ -1,10 +1,8 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { createChannel, portWire, type Channel } from '@harrow/transport';
+import { BOOT, THREAD_ACTOR_MAIN } from './entries.ts';
 import { TSX_API } from './exec-argv.ts';
 import { exitRecord, type ChildHandle, type StartOptions } from './handle.ts';
-
-const BOOT = new URL('../boot.mjs', import.meta.url);
-const THREAD_MAIN = new URL('../thread-main.ts', import.meta.url).href;
 
 /** What runs over a thread's port: the actor protocol's `Channel`, or a spawner's own connection. */
 export type ConnectPort<C> = (port: MessagePort, peer: string) => C;
@@ -13,7 +11,7 @@ const channelOver: ConnectPort<Channel> = (port, peer) => createChannel(portWire
 
 /**
  * Start a thread actor: a worker thread that registers tsx (Node 20 workers do not inherit the
- * parent's loader hooks; see boot.mjs) and runs `options.entry` (default `thread-main.ts`),
+ * parent's loader hooks; see boot.mjs) and runs `options.entry` (default `entry/thread-main.ts`),
  * talking over a `MessagePort`. A thread has no signals: "terminate" has no graceful step and
  * "kill" is `worker.terminate()`. Its `console.log` goes through the parent thread's stdout, as
  * Node does for workers.
@@ -25,7 +23,7 @@ export function startThread<C>(options: StartOptions, connect: ConnectPort<C>): 
 export function startThread(options: StartOptions, connect: ConnectPort<unknown> = channelOver): ChildHandle<unknown> {
   let { port1, port2 } = new MessageChannel();
   let worker = new Worker(BOOT, {
-    workerData: { port: port2, entry: options.entry ?? THREAD_MAIN, tsx: TSX_API },
+    workerData: { port: port2, entry: options.entry ?? THREAD_ACTOR_MAIN, tsx: TSX_API },
     transferList: [port2],
     env: options.env,
     // Not this thread's flags: under `tsx`, they would register tsx a second time.

@@ -1,4 +1,4 @@
-import type { BoxedError } from '../errors.ts';
+import type { BoxedError } from '../base/errors.ts';
 
 /*
  * What a runSync worker and its pool say to each other: one job at a time, never multiplexed,

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { markOf } from '../remote.ts';
+import { markOf } from '../base/remote.ts';
 import type { FunctionRef, ToWorker } from './messages.ts';
 import type { WorkerType } from './worker.ts';
 

@@ -1,5 +1,5 @@
 import type { Operation } from 'effection';
-import { Pool, type RunSyncOptions } from './context.ts';
+import { Pool, type RunSyncOptions } from './pool.ts';
 import { contextSettings } from './options.ts';
 
 /*

@@ -1,6 +1,6 @@
-import { ModuleNotExposedError, box, type ActorRef } from '../errors.ts';
-import { importError } from '../modules.ts';
-import { lookupRemote } from '../remote.ts';
+import { ModuleNotExposedError, box, type ActorRef } from '../base/errors.ts';
+import { importError } from '../base/modules.ts';
+import { lookupRemote } from '../base/remote.ts';
 import type { Link } from './link.ts';
 import type { FromWorker, FunctionRef, ToWorker } from './messages.ts';
 

@@ -1,7 +1,8 @@
 import { TransportError } from '@harrow/transport';
 import { Ok, action, type Effect, type Operation, type Result } from 'effection';
-import { BrokenWorkerError, unbox, type BoxedError } from '../errors.ts';
-import { isChildActor } from '../remote.ts';
+import { BrokenWorkerError, unbox, type BoxedError } from '../base/errors.ts';
+import { isChildActor } from '../base/remote.ts';
+import { WORKER_MAIN } from '../spawn/entries.ts';
 import { childExecArgv } from '../spawn/exec-argv.ts';
 import type { ChildHandle, Exit } from '../spawn/handle.ts';
 import { startProcess } from '../spawn/process.ts';
@@ -12,8 +13,6 @@ import type { FromWorker, ToWorker } from './messages.ts';
 
 /** `'process'`: crash isolation, killable at any point. `'thread'`: cheaper, but shares the process. */
 export type WorkerType = 'process' | 'thread';
-
-const WORKER_MAIN = new URL('./worker-main.ts', import.meta.url).href;
 
 /** How long a worker that closed its connection may take to exit before it is killed. */
 const EXIT_AFTER_EOF_MS = 1000;

@@ -1,5 +1,5 @@
 import { ProtocolError } from '@harrow/transport';
-import type { ActorRef, BoxedError } from './errors.ts';
+import type { ActorRef, BoxedError } from '../base/errors.ts';
 
 /*
  * The messages actors exchange. Every message is a plain object with a `type` tag; the ones of

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { until, type Operation, type Scope, type Task } from 'effection';
-import { ModuleNotExposedError, type ActorRef } from './errors.ts';
+import { ModuleNotExposedError, type ActorRef } from '../base/errors.ts';
 import { createLogger, type LogLevel, type Logger } from './log.ts';
-import { lookupRemote } from './remote.ts';
+import { lookupRemote } from '../base/remote.ts';
 
 /** What `currentActor()` and `portal.actor` tell about an actor. */
 export interface ActorInfo {

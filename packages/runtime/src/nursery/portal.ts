@@ -1,9 +1,9 @@
 import { ensure, resource, type Operation, type Stream } from 'effection';
-import { Call } from './call.ts';
-import type { ChildActor } from './child.ts';
-import { ContextDialog, type Context } from './context.ts';
-import { ActorCancelledError } from './errors.ts';
-import { streamFrom } from './stream-from.ts';
+import { Call } from '../dialog/run.ts';
+import type { ChildActor } from './child-actor.ts';
+import { ContextDialog, type Context } from '../dialog/context.ts';
+import { ActorCancelledError } from '../base/errors.ts';
+import { streamFrom } from '../dialog/stream-source.ts';
 
 /** What a remote function gives its caller: the value of an operation or promise, or the value itself. */
 export type Returned<T> = T extends Operation<infer R> ? R : T extends PromiseLike<infer R> ? R : T;

@@ -4,7 +4,7 @@
  */
 import { createChannel, socketWire } from '@harrow/transport';
 import { runSpawnedActor } from './actor-main.ts';
-import { takeLifeline } from './spawn/lifeline.ts';
+import { takeLifeline } from '../spawn/lifeline.ts';
 
 let socket = takeLifeline();
 let code = await runSpawnedActor(createChannel(socketWire(socket, 'parent')), { signals: true });

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Logger as PinoLogger } from 'pino';
-import type { ActorRef } from './errors.ts';
+import type { ActorRef } from '../base/errors.ts';
 
 /** The log levels an actor accepts, most verbose first. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

@@ -1,6 +1,6 @@
 import { action, ensure, resource, until, type Operation, type Stream, type Subscription } from 'effection';
-import { unboxDialogError } from './errors.ts';
-import { ServedCall } from './served-call.ts';
+import { unboxDialogError } from '../base/errors.ts';
+import { ServedCall } from './run.ts';
 import { DEFAULT_WINDOW, DialogStream } from './msg-stream.ts';
 import type { Dialog, Peer } from './peer.ts';
 import type { DialogMessage } from './protocol.ts';

@@ -1,11 +1,11 @@
 import { ProtocolError } from '@harrow/transport';
 import { action, type Operation, type Scope } from 'effection';
-import type { Actor } from './actor.ts';
-import { ActorBootError, ActorCancelledError, BrokenActorError, unbox, type ActorRef } from './errors.ts';
-import { Peer, type Dialog } from './peer.ts';
-import type { ActorMessage, DialogMessage, SpawnSpec } from './protocol.ts';
-import { serveCall } from './serve.ts';
-import type { ChildHandle, Exit } from './spawn/handle.ts';
+import type { Actor } from '../actor/actor.ts';
+import { ActorBootError, ActorCancelledError, BrokenActorError, unbox, type ActorRef } from '../base/errors.ts';
+import { Peer, type Dialog } from '../dialog/peer.ts';
+import type { ActorMessage, DialogMessage, SpawnSpec } from '../dialog/protocol.ts';
+import { serveCall } from '../dialog/serve.ts';
+import type { ChildHandle, Exit } from '../spawn/handle.ts';
 
 /** How a child ended, from its nursery's point of view. */
 export type ChildOutcome =

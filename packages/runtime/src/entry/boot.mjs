@@ -46,7 +46,7 @@ try {
 // spawn/confine-esbuild.mjs): neither in itself nor in the loader-hooks thread that registering
 // tsx starts.
 if (!isMainThread) {
-  let confine = new URL('spawn/confine-esbuild.mjs', import.meta.url).href;
+  let confine = new URL('confine-esbuild.mjs', import.meta.url).href;
   (await import(confine)).confineEsbuild(tsx);
   (await import('node:module')).register(confine, { data: { tsx } });
 }

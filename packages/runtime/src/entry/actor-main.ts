@@ -1,16 +1,16 @@
 import { ProtocolError, TransportError, listen, type Channel } from '@harrow/transport';
 import { createScope, ensure, run, spawn, until, withResolvers, type Operation } from 'effection';
 import { join } from 'node:path';
-import { Actor, maybeCurrentActor, setCurrentActor } from './actor.ts';
-import { logLevel } from './log.ts';
-import { box } from './errors.ts';
-import { haltSoon } from './halt.ts';
-import { Peer } from './peer.ts';
-import { parseMessage, type SpawnSpec } from './protocol.ts';
-import { importError } from './modules.ts';
-import { markNotRoot } from './remote.ts';
-import { fail } from './served-call.ts';
-import { serveCall, serveListener, serveRun } from './serve.ts';
+import { Actor, maybeCurrentActor, setCurrentActor } from '../actor/actor.ts';
+import { logLevel } from '../actor/log.ts';
+import { box } from '../base/errors.ts';
+import { haltSoon } from '../actor/halt.ts';
+import { Peer } from '../dialog/peer.ts';
+import { parseMessage, type SpawnSpec } from '../dialog/protocol.ts';
+import { importError } from '../base/modules.ts';
+import { markNotRoot } from '../base/remote.ts';
+import { fail, serveRun } from '../dialog/run.ts';
+import { serveCall, serveListener } from '../dialog/serve.ts';
 
 /**
  * Run this process (or thread) as a spawned actor over `channel` to its parent, and resolve
@@ -58,7 +58,7 @@ function* actorMain(channel: Channel): Operation<number> {
   // it imports, each module through tsx's hooks), which the modules it will enable import anyway,
   // so that taking a spare costs only those modules (~20 ms less here). A child started for a
   // spawn has its spec waiting and skips this, so an actor that enables no module does not pay.
-  let warm = setTimeout(() => void import('./index.ts').catch(() => {}), SPARE_WARM_AFTER_MS);
+  let warm = setTimeout(() => void import('../index.ts').catch(() => {}), SPARE_WARM_AFTER_MS);
   let first = yield* inbox.next();
   clearTimeout(warm);
   if (first.done) return 0; // a spare that was never used

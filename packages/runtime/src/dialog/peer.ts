@@ -1,9 +1,9 @@
 import { ProtocolError, TransportError, type Channel } from '@harrow/transport';
 import type { Operation } from 'effection';
-import type { Actor } from './actor.ts';
-import type { ActorRef } from './errors.ts';
+import type { Actor } from '../actor/actor.ts';
+import type { ActorRef } from '../base/errors.ts';
 import { parseMessage, type ActorMessage, type CallKind, type DialogMessage, type Message } from './protocol.ts';
-import { markOf } from './remote.ts';
+import { markOf } from '../base/remote.ts';
 
 /** One call and everything it leads to, as seen by one side. */
 export interface Dialog {

@@ -6,11 +6,11 @@
  */
 import { writeSync } from 'node:fs';
 import { isMainThread, threadId, workerData, type MessagePort } from 'node:worker_threads';
-import { markNotRoot } from '../remote.ts';
+import { markNotRoot } from '../base/remote.ts';
 import { takeLifeline } from '../spawn/lifeline.ts';
-import { socketLink } from './link.ts';
-import { portOutbox, serveBlocking } from './thread-link.ts';
-import { JobRunner, serveEvents } from './worker-loop.ts';
+import { socketLink } from '../worker-pool/link.ts';
+import { portOutbox, serveBlocking } from '../worker-pool/thread-link.ts';
+import { JobRunner, serveEvents } from '../worker-pool/worker-loop.ts';
 
 // Before any user module is imported, so that isMainModule() is false in all of them.
 markNotRoot();

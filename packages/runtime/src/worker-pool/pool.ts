@@ -1,10 +1,10 @@
 import { assertEncodable } from '@harrow/transport';
 import { action, all, ensure, resource, type Operation } from 'effection';
-import { unbox } from '../errors.ts';
+import { unbox } from '../base/errors.ts';
 import { bootSlot } from '../spawn/boot-slots.ts';
 import { WorkerCache } from './cache.ts';
 import { holdEventLoop, releaseEventLoop } from './keep-alive.ts';
-import { Limiter } from '../limiter.ts';
+import { Limiter } from '../base/limiter.ts';
 import type { ToWorker } from './messages.ts';
 import { contextSettings, syncRemote, type ContextSettings, type WorkerContextOptions } from './options.ts';
 import { PoolWorker, type Reply } from './worker.ts';

@@ -1,8 +1,14 @@
 import { action, suspend, type Operation, type Task } from 'effection';
-import { ContextCancelledError, box, unboxDialogError } from './errors.ts';
+import { ContextCancelledError, box, unboxDialogError } from '../base/errors.ts';
+import { invoke } from './invoke.ts';
 import { DEFAULT_WINDOW, DialogStream, type MsgStream, type StreamOptions } from './msg-stream.ts';
 import type { Dialog, Peer } from './peer.ts';
 import type { DialogMessage } from './protocol.ts';
+
+/*
+ * The context dialog (API.md §3), both sides: `ContextDialog` is either side's state, the
+ * caller's made by `portal.openContext`, the callee's by `serveContext`.
+ */
 
 /**
  * One side of a context dialog (API.md §3). A context function takes it first; the caller of
@@ -226,5 +232,27 @@ export class ContextDialog implements Dialog {
     let waiters = [...this.waiters];
     this.waiters.clear();
     for (let waiter of waiters) waiter();
+  }
+}
+
+/** Callee: run a context function with its side of a new context dialog as its first argument. */
+export function serveContext(peer: Peer, cid: number, fn: Function, args: unknown[]): void {
+  let dialog = new ContextDialog(peer, cid, 'callee');
+  peer.register(cid, dialog);
+  let invocation;
+  try {
+    invocation = invoke(fn, [dialog.context(), ...args]);
+  } catch (error) {
+    dialog.finish(false, error);
+    return;
+  }
+  if (invocation.kind === 'value') {
+    dialog.finish(true, invocation.value);
+  } else if (invocation.kind === 'promise') {
+    invocation.promise.then((value) => dialog.finish(true, value), (error) => dialog.finish(false, error));
+  } else {
+    let operation = invocation.operation;
+    dialog.task = peer.actor.calls.run(() => operation);
+    dialog.task.then((value) => dialog.finish(true, value), (error) => dialog.finish(false, error));
   }
 }

@@ -1,22 +1,22 @@
 import { isMainThread } from 'node:worker_threads';
 import { assertEncodable } from '@harrow/transport';
 import { action, all, createScope, withResolvers, type Operation, type Scope } from 'effection';
-import { newUid, type Actor } from './actor.ts';
-import { ChildActor } from './child.ts';
-import { ActorGroupError } from './errors.ts';
-import { logLevel } from './log.ts';
+import { newUid, type Actor } from '../actor/actor.ts';
+import { ChildActor } from './child-actor.ts';
+import { ActorGroupError } from '../base/errors.ts';
+import { logLevel } from '../actor/log.ts';
 import { useOwner, type Ending } from './owner.ts';
 import { createPortal, type Portal, type RemoteFn, type Returned } from './portal.ts';
-import type { SpawnSpec } from './protocol.ts';
-import { isChildActor, markOf, moduleUrl } from './remote.ts';
+import type { SpawnSpec } from '../dialog/protocol.ts';
+import { isChildActor, markOf, moduleUrl } from '../base/remote.ts';
 import { useActor } from './root.ts';
-import { childExecArgv } from './spawn/exec-argv.ts';
-import { bootSlot } from './spawn/boot-slots.ts';
-import type { ChildHandle, StartOptions } from './spawn/handle.ts';
-import { reaper } from './spawn/reaper.ts';
-import { startProcess } from './spawn/process.ts';
-import { startThread } from './spawn/thread.ts';
-import { resolveModule } from './modules.ts';
+import { childExecArgv } from '../spawn/exec-argv.ts';
+import { bootSlot } from '../spawn/boot-slots.ts';
+import type { ChildHandle, StartOptions } from '../spawn/handle.ts';
+import { reaper } from '../spawn/reaper.ts';
+import { startProcess } from '../spawn/process.ts';
+import { startThread } from '../spawn/thread.ts';
+import { resolveModule } from '../base/modules.ts';
 
 /** Options of `openNursery`. Times are milliseconds. */
 export interface NurseryOptions {

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listen } from '@harrow/transport';
 import { createScope, withResolvers, type Operation, type WithResolvers } from 'effection';
-import { Actor, maybeCurrentActor, rootUid, setCurrentActor } from './actor.ts';
-import { logLevel } from './log.ts';
+import { Actor, maybeCurrentActor, rootUid, setCurrentActor } from '../actor/actor.ts';
+import { logLevel } from '../actor/log.ts';
 import type { Owner } from './owner.ts';
-import { isChildActor } from './remote.ts';
-import { serveListener } from './serve.ts';
-import { reaper } from './spawn/reaper.ts';
+import { isChildActor } from '../base/remote.ts';
+import { serveListener } from '../dialog/serve.ts';
+import { reaper } from '../spawn/reaper.ts';
 
 interface Root {
   actor: Actor;
