@@ -21,7 +21,7 @@ import { RSS_PROCESSES, SETTLE_MS, STARTUP_RUNS, STARTUP_WARMUP } from './raw.ts
 /** The module every actor of this suite enables (a user module importing `@harrow/runtime`). */
 const FIXTURE = new URL('../fixtures/actor.ts', import.meta.url);
 
-/** What an actor process runs; its command line is `node [execArgv] …/boot.mjs <tsx> …/child-main.ts`. */
+/** What an actor process runs; its command line is `node [execArgv] …/boot.mjs <tsx> …/entry/process-main.ts`. */
 const ACTOR_SCRIPT = 'boot.mjs';
 
 /** The tree of `teardown.tree32`: `TREE_BRANCHES` actors under the root, each with `TREE_LEAVES`. */

@@ -60,6 +60,26 @@ describe('the workers of a program that dies', () => {
 });
 
 describe('the default context', () => {
+  it('runs in a worker process of its own, reused across calls', async () => {
+    let program = startProgram(root, ['default-reuse']);
+    let exit = await program.exited;
+    expect(exit.code, program.stderr).toBe(0);
+    let [first, second] = (await program.line(/^calls /)).split(' ').slice(1);
+    expect(first).toBe(second);
+    expect(pidOf(first!)).not.toBe(program.process.pid);
+    await expectNoLeaks(env.tag, 1_000);
+  });
+
+  it('killOnCancel kills its worker; the default context serves on', async () => {
+    let program = startProgram(root, ['default-kill', 'process', env.dir]);
+    await program.line(/^halted$/);
+    // Killed and reaped before the halt returned.
+    expect(alive(pidOf(readFileSync(join(env.dir, 'spin.started'), 'utf8')))).toBe(false);
+    expect(await program.line(/^served /)).toBe('served 3');
+    expect((await program.exited).code, program.stderr).toBe(0);
+    await expectNoLeaks(env.tag, 1_000);
+  });
+
   it('does not keep a finished program alive, and its worker exits with the program', async () => {
     let program = startProgram(root, ['natural']);
     let exit = await program.exited;

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { all, run, spawn, until, type Operation } from 'effection';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BrokenWorkerError, RemoteActorError, openWorkerContext, runSync, type WorkerContext, type WorkerContextOptions } from '../src/index.ts';
-import { closeDefaultContext } from '../src/worker-pool/run-sync.ts';
 import {
   abort,
   add,
@@ -353,30 +352,6 @@ describe.each(['process', 'thread'] as const)('runSync (%s workers)', (workerTyp
     if (workerType === 'process') for (let id of ids) expect(alive(pidOf(id))).toBe(false);
     let error = await run(() => caught(escaped.runSync(add, [1, 2])));
     expect((error as Error).message).toMatch(/worker context is closed/);
-  });
-});
-
-describe('runSync on the default context', () => {
-  afterEach(async () => {
-    await run(closeDefaultContext);
-  });
-
-  it('runs in a worker process of its own, reused across calls', async () => {
-    let [first, second] = await run(function* () {
-      return [yield* runSync(whoAmI), yield* runSync(whoAmI, [])];
-    });
-    expect(first).toBe(second);
-    expect(pidOf(first!)).not.toBe(process.pid);
-  });
-
-  it('killOnCancel kills its worker; the default context serves on', async () => {
-    await run(function* () {
-      let task = yield* spawn(() => runSync(spinForever, [dir.path, 'spin'], { killOnCancel: true }));
-      yield* waitForMarker('spin.started');
-      yield* task.halt();
-      expect(alive(pidOf(started('spin')))).toBe(false);
-      expect(yield* runSync(add, [1, 2])).toBe(3);
-    });
   });
 });
 

@@ -12,12 +12,31 @@ export type Address =
   | { kind: 'tcp'; host: string; port: number }
   | { kind: 'ws'; host: string; port: number; path: string };
 
-/** Thrown by {@link parseAddress} for a string that is not one of the address forms. */
+/**
+ * Thrown by {@link parseAddress} for a string that is not one of the address forms.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   parseAddress('tcp://localhost');
+ * } catch (error) {
+ *   error instanceof AddressError; // true: the port is missing
+ * }
+ * ```
+ */
 export class AddressError extends TypeError {
   override name = 'AddressError';
 }
 
-/** Parse an address string; throws `AddressError` saying what is wrong and what is expected. */
+/**
+ * Parse an address string; throws `AddressError` saying what is wrong and what is expected.
+ *
+ * @example
+ * ```ts
+ * parseAddress('tcp://127.0.0.1:7357'); // { kind: 'tcp', host: '127.0.0.1', port: 7357 }
+ * parseAddress('uds:///tmp/a.sock'); // { kind: 'uds', path: '/tmp/a.sock' }
+ * ```
+ */
 export function parseAddress(text: string): Address {
   if (typeof text !== 'string') throw new AddressError(`an address must be a string, got ${typeof text}`);
   let url: URL;
@@ -49,7 +68,14 @@ export function parseAddress(text: string): Address {
   }
 }
 
-/** The string form of an address, the inverse of {@link parseAddress}. */
+/**
+ * The string form of an address, the inverse of {@link parseAddress}.
+ *
+ * @example
+ * ```ts
+ * formatAddress({ kind: 'ws', host: '::1', port: 80, path: '/actors' }); // 'ws://[::1]:80/actors'
+ * ```
+ */
 export function formatAddress(address: Address): string {
   switch (address.kind) {
     case 'uds':
@@ -63,7 +89,14 @@ export function formatAddress(address: Address): string {
   }
 }
 
-/** Accepts either form and returns the parsed one. */
+/**
+ * Accepts either form and returns the parsed one.
+ *
+ * @example
+ * ```ts
+ * toAddress('ws://localhost:8080/x'); // { kind: 'ws', host: 'localhost', port: 8080, path: '/x' }
+ * ```
+ */
 export function toAddress(address: Address | string): Address {
   return typeof address === 'string' ? parseAddress(address) : address;
 }

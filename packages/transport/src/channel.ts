@@ -80,7 +80,16 @@ const BATCH_CAPACITY = BATCH_BYTES + LARGE_BODY_BYTES + HEADER_BYTES;
 /** A channel allocates its batch buffer when it first sends. */
 const NO_BATCH = Buffer.alloc(0);
 
-/** Build a channel over a wire. The caller owns the channel and must close or destroy it. */
+/**
+ * Build a channel over a wire. The caller owns the channel and must close or destroy it.
+ *
+ * @example
+ * ```ts
+ * let channel = createChannel(socketWire(socket, 'peer'));
+ * channel.post({ hello: 'world' });
+ * yield* channel.close();
+ * ```
+ */
 export function createChannel(wire: Wire, options: ChannelOptions = {}): Channel {
   return new WireChannel(wire, options);
 }

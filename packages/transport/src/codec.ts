@@ -63,6 +63,13 @@ const NEVER_USED = packr.unpack(new Uint8Array([0xc1]));
  * objects (prototype `Object.prototype` or `null`), `Map`, `Set`, `Date`, `Uint8Array` (a
  * `Buffer` arrives as a `Uint8Array`) and the other typed arrays. Not carried: functions,
  * symbols, instances of any other class (an `Error` included), and circular references.
+ *
+ * @example
+ * ```ts
+ * let bytes = encode({ id: 1, tags: new Set(['a']), at: new Date() });
+ * decode(bytes); // { id: 1, tags: Set { 'a' }, at: Date }
+ * encode({ cb() {} }); // TypeError: cb is a function
+ * ```
  */
 export function encode(value: unknown): Uint8Array {
   return packr.pack(prepareOrExplain(value));
@@ -104,6 +111,11 @@ function prepareOrExplain(value: unknown): unknown {
  * `Uint8Array`s, even from a `Buffer`. Throws whatever msgpackr throws for bytes that are not
  * exactly one value (and an `Error` for a lone 0xc1); the framing layer turns that into a
  * `ProtocolError`.
+ *
+ * @example
+ * ```ts
+ * decode(encode([1n << 70n, new Uint8Array([1, 2])])); // [1180591620717411303424n, Uint8Array [1, 2]]
+ * ```
  */
 export function decode(bytes: Uint8Array, start = 0, end = bytes.length): unknown {
   // msgpackr decodes binary as the class of its source: a Buffer source would give Buffers.
@@ -116,6 +128,11 @@ export function decode(bytes: Uint8Array, start = 0, end = bytes.length): unknow
 /**
  * Check that `value` can be encoded, without encoding it. Throws the same `TypeError` as
  * {@link encode}, with the path starting at `root` (for example `assertEncodable(args, 'args')`).
+ *
+ * @example
+ * ```ts
+ * assertEncodable([1, { cb: () => {} }], 'args'); // TypeError: args[1].cb is a function
+ * ```
  */
 export function assertEncodable(value: unknown, root = ''): void {
   if (typeof value !== 'object' || value === null) {

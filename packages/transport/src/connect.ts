@@ -37,6 +37,13 @@ export function connect(address: Address | string, options: ChannelOptions = {})
 /**
  * A channel over one end of a `MessageChannel` (between threads) for as long as the current
  * scope lasts. Closing it closes the port, which the other end sees as the end of its messages.
+ *
+ * @example
+ * ```ts
+ * let { port1, port2 } = new MessageChannel();
+ * let channel = yield* usePortChannel(port1);
+ * yield* channel.send('to the other thread');
+ * ```
  */
 export function usePortChannel(port: MessagePort, options: ChannelOptions = {}): Operation<Channel> {
   return useChannel(function* () {

@@ -1,6 +1,14 @@
 /**
  * A FIFO queue with O(1) push and shift, backed by a growable ring buffer. Effection's own
  * queues `unshift` on every add, which is O(backlog); inboxes and stream windows use this.
+ *
+ * @example
+ * ```ts
+ * let queue = new Deque<number>();
+ * queue.push(1);
+ * queue.push(2);
+ * queue.shift(); // 1
+ * ```
  */
 export class Deque<T> {
   private items: (T | undefined)[];
@@ -31,10 +39,6 @@ export class Deque<T> {
     return item;
   }
 
-  /** The oldest item without removing it. */
-  peek(): T | undefined {
-    return this.count === 0 ? undefined : this.items[this.head];
-  }
 
   clear(): void {
     this.items.fill(undefined);

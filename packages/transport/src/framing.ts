@@ -10,6 +10,12 @@ export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
 /**
  * Concatenate encoded message bodies into one buffer of length-prefixed frames, so that the
  * frames produced in one tick leave in a single write.
+ *
+ * @example
+ * ```ts
+ * let bodies = [encode('a'), encode('b')];
+ * socket.write(frameAll(bodies, bodies[0].length + bodies[1].length));
+ * ```
  */
 export function frameAll(bodies: Uint8Array[], totalBodyBytes: number): Buffer {
   let out = Buffer.allocUnsafe(totalBodyBytes + HEADER_BYTES * bodies.length);
@@ -22,7 +28,16 @@ export function frameAll(bodies: Uint8Array[], totalBodyBytes: number): Buffer {
   return out;
 }
 
-/** The 4-byte length prefix of one frame. */
+/**
+ * The 4-byte length prefix of one frame.
+ *
+ * @example
+ * ```ts
+ * let body = encode(largeValue);
+ * socket.write(frameHeader(body.length));
+ * socket.write(body);
+ * ```
+ */
 export function frameHeader(bodyBytes: number): Buffer {
   let header = Buffer.allocUnsafe(HEADER_BYTES);
   header.writeUInt32BE(bodyBytes, 0);
@@ -34,6 +49,12 @@ export function frameHeader(bodyBytes: number): Buffer {
  * may span many chunks and a chunk may hold many frames. A declared length above `maxFrameBytes`
  * is a `ProtocolError` before anything is allocated for it; a body that is not exactly one
  * msgpack value is a `ProtocolError` too. After an error the decoder must not be used again.
+ *
+ * @example
+ * ```ts
+ * let decoder = new FrameDecoder();
+ * socket.on('data', (chunk) => decoder.push(chunk, (message) => console.log(message)));
+ * ```
  */
 export class FrameDecoder {
   /** Header bytes of a frame whose prefix was split across chunks. */

@@ -18,4 +18,3 @@ export { portWire } from './port-wire.ts';
 export type { Wire, WireEvents } from './wire.ts';
 export { TransportError, ProtocolError } from './errors.ts';
 export { Mailbox } from './mailbox.ts';
-export { Deque } from './deque.ts';

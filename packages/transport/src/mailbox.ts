@@ -7,6 +7,15 @@ import { Deque } from './deque.ts';
  * only when empty. Items can carry a size, summed in `bytes`, for high-water accounting.
  * After `end(value)` the reader gets `{ done: true, value }` once the queue is drained; after
  * `fail(error)` it gets the remaining items, then the error.
+ *
+ * @example
+ * ```ts
+ * let mailbox = new Mailbox<string>();
+ * mailbox.push('one');
+ * mailbox.end();
+ * yield* mailbox.next(); // { done: false, value: 'one' }
+ * yield* mailbox.next(); // { done: true, value: undefined }
+ * ```
  */
 export class Mailbox<T, TClose = void> implements Subscription<T, TClose> {
   /** Sum of the sizes of the queued items. */

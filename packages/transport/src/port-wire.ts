@@ -10,6 +10,11 @@ const PORT_WINDOW_BYTES = 1024 * 1024;
  * (a number posted back) and the sender reports itself full while more than 1 MiB is
  * unacknowledged. A paused receiver holds its acknowledgements back, which is what stops the
  * sender. Either side closing the port, or its thread ending, closes the wire.
+ *
+ * @example
+ * ```ts
+ * let channel = createChannel(portWire(workerData.port, 'parent thread'));
+ * ```
  */
 export function portWire(port: MessagePort, peer = 'message port'): Wire {
   let inFlight = 0;

@@ -5,6 +5,11 @@ import type { Wire, WireEvents } from './wire.ts';
  * A wire over a Node duplex stream of bytes: a `net.Socket` (Unix domain or TCP) or the stream
  * `ws` gives for a WebSocket. Backpressure is the stream's own: `write` returns false past its
  * high-water mark and `drain` follows.
+ *
+ * @example
+ * ```ts
+ * let channel = createChannel(socketWire(net.connect('/tmp/a.sock'), '/tmp/a.sock'));
+ * ```
  */
 export function socketWire(socket: Duplex, peer: string): Wire {
   return {

@@ -42,7 +42,6 @@ export class Actor {
     /** Where served calls run; destroyed when the actor stops. */
     readonly calls: Scope,
     readonly loglevel: LogLevel,
-    readonly debugMode: boolean,
   ) {
     this.ref = { name, uid };
     this.log = createLogger(this.ref, loglevel);
@@ -131,6 +130,14 @@ let provisional: ActorInfo | undefined;
 /**
  * This actor's identity, in any process or thread of the tree: `{ name, uid, pid, parent?,
  * address }`. In a root process before its first nursery the actor has no address yet.
+ *
+ * @example
+ * ```ts
+ * export const whoami = remote(import.meta, function* whoami() {
+ *   let { name, uid, pid, parent } = currentActor();
+ *   return `${name} (${uid}), pid ${pid}, started by ${parent?.name}`;
+ * });
+ * ```
  */
 export function currentActor(): ActorInfo {
   if (current) return current.info();

@@ -29,6 +29,15 @@ export interface BoxedError {
  * An error raised in another actor. `type`, `message` and `remoteStack` are the original error's;
  * `src` is the actor that raised it and `relay` the actors that passed it on, nearest to `src`
  * first. Its `stack` shows where it surfaced locally, then the remote stack.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   yield* portal.run(divide, 1, 0);
+ * } catch (error) {
+ *   if (error instanceof RemoteActorError) console.log(error.type, error.src.name, error.message); // RangeError worker division by zero
+ * }
+ * ```
  */
 export class RemoteActorError extends Error {
   override name = 'RemoteActorError';
@@ -56,6 +65,19 @@ export class RemoteActorError extends Error {
 /**
  * Several children of one nursery failed. `errors` holds each child's error (and, last, the
  * error of the nursery's own body if it failed too), so no failure is swallowed.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   yield* scoped(function* () {
+ *     let nursery = yield* openNursery();
+ *     yield* nursery.runInActor(fails, ['a']);
+ *     yield* nursery.runInActor(fails, ['b']);
+ *   });
+ * } catch (error) {
+ *   if (error instanceof ActorGroupError) for (let each of error.errors) console.log(each.message);
+ * }
+ * ```
  */
 export class ActorGroupError extends AggregateError {
   override name = 'ActorGroupError';
@@ -69,6 +91,15 @@ export class ActorGroupError extends AggregateError {
 /**
  * A child could not start: its module failed to import, node refused its flags, it exited or
  * timed out before it was ready. Thrown by `startActor`/`runInActor`, never a hang.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   yield* nursery.startActor('db', { enableModules: [new URL('./broken.ts', import.meta.url)] });
+ * } catch (error) {
+ *   if (error instanceof ActorBootError) console.log(error.actor.name, error.message); // db ... failed to start: importing ... failed
+ * }
+ * ```
  */
 export class ActorBootError extends Error {
   override name = 'ActorBootError';
@@ -87,6 +118,15 @@ export class ActorBootError extends Error {
 /**
  * A child died without reporting a result: killed by a signal, `process.exit`, a native crash.
  * `exitCode` and `signal` are what the operating system (or the worker thread) reported.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   yield* portal.run(crash); // calls process.exit(3)
+ * } catch (error) {
+ *   if (error instanceof BrokenActorError) console.log(error.exitCode, error.signal); // 3 null
+ * }
+ * ```
  */
 export class BrokenActorError extends Error {
   override name = 'BrokenActorError';
@@ -106,6 +146,15 @@ export class BrokenActorError extends Error {
 /**
  * The other side cancelled a context. `canceller` is the uid of the actor that asked. The side
  * that called `ctx.cancel()` gets no error from it.
+ *
+ * @example
+ * ```ts
+ * // callee
+ * export const serveOnce = remote(import.meta, function* serveOnce(ctx: Context) {
+ *   yield* ctx.started();
+ *   yield* ctx.cancel(); // the caller's next stream operation throws ContextCancelledError
+ * });
+ * ```
  */
 export class ContextCancelledError extends Error {
   override name = 'ContextCancelledError';
@@ -121,6 +170,13 @@ export class ContextCancelledError extends Error {
  * The actor was cancelled (by its nursery, `cancelActor` or `nursery.cancel`) before it could
  * answer: raised by `portal.result()` of a `runInActor` actor, and by calls still in flight to
  * it. `canceller` is the uid of the actor that cancelled it.
+ *
+ * @example
+ * ```ts
+ * let portal = yield* nursery.runInActor(slow, []);
+ * yield* portal.cancelActor();
+ * yield* portal.result(); // throws ActorCancelledError
+ * ```
  */
 export class ActorCancelledError extends Error {
   override name = 'ActorCancelledError';
@@ -138,6 +194,12 @@ export class ActorCancelledError extends Error {
  * Raised in the target actor when a call names a function that is not `remote()`-marked or a
  * module the actor has not enabled; the caller receives it as a `RemoteActorError` whose `type`
  * is `'ModuleNotExposedError'`. Nothing was imported or run.
+ *
+ * @example
+ * ```ts
+ * let portal = yield* nursery.startActor('plain'); // no enableModules
+ * yield* portal.run(add, 1, 2); // RemoteActorError, type 'ModuleNotExposedError'
+ * ```
  */
 export class ModuleNotExposedError extends Error {
   override name = 'ModuleNotExposedError';
@@ -217,6 +279,15 @@ function indent(text: string): string {
  * threw. `exitCode` and `signal` are what the operating system (or the worker thread) reported;
  * `pid` is the worker's process (for a thread worker, the process it ran in). The pool drops
  * the dead worker and stays usable.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   yield* runSync(exitsAtOnce, []); // calls process.exit(7)
+ * } catch (error) {
+ *   if (error instanceof BrokenWorkerError) console.log(error.exitCode); // 7
+ * }
+ * ```
  */
 export class BrokenWorkerError extends Error {
   override name = 'BrokenWorkerError';

@@ -52,11 +52,6 @@ export class ContextDialog implements Dialog {
     this.stream = new DialogStream(peer, cid);
   }
 
-  /** Whether the dialog has ended on this side (its outcome is known). */
-  get finished(): boolean {
-    return this.outcome !== undefined;
-  }
-
   receive(message: DialogMessage): void {
     switch (message.type) {
       case 'yield':

@@ -138,8 +138,4 @@ export class Peer {
     this.dialogs.clear();
     for (let dialog of dialogs) dialog.broken(error);
   }
-
-  get broken(): Error | undefined {
-    return this.brokenWith;
-  }
 }

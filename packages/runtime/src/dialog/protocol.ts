@@ -19,7 +19,6 @@ export interface SpawnSpec {
   /** Module URLs the actor imports and allows calls into. */
   enableModules: string[];
   loglevel: string;
-  debugMode: boolean;
   /**
    * For `runInActor`: the function to run as the actor's main (answered on cid 0). `module` is
    * null for a function that is not `remote()`-marked, which the actor then refuses.

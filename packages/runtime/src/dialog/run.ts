@@ -147,7 +147,7 @@ export class ServedCall implements Dialog {
 }
 
 /** Answer with a value; one the codec cannot carry becomes the call's `TypeError` instead. */
-export function succeed(peer: Peer, cid: number, value: unknown): void {
+function succeed(peer: Peer, cid: number, value: unknown): void {
   try {
     peer.post({ type: 'return', cid, value });
   } catch (error) {

@@ -77,7 +77,7 @@ function* actorMain(channel: Channel): Operation<number> {
       throw error;
     }
   });
-  let actor = new Actor(spec.name, spec.uid, spec.parent, spec.treeDir, calls, logLevel(spec.loglevel), spec.debugMode);
+  let actor = new Actor(spec.name, spec.uid, spec.parent, spec.treeDir, calls, logLevel(spec.loglevel));
   actor.reportFailure = (error) => {
     if (!channel.closed) channel.post({ type: 'failed', error: box(error, actor.ref) });
   };

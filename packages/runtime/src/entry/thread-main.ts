@@ -1,4 +1,4 @@
-/** Entry of a thread actor (after thread-boot.mjs registered tsx): the channel is a MessagePort. */
+/** Entry of a thread actor (after boot.mjs registered tsx): the channel is a MessagePort. */
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { createChannel, portWire } from '@harrow/transport';
 import { runSpawnedActor } from './actor-main.ts';

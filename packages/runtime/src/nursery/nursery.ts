@@ -30,7 +30,7 @@ export interface NurseryOptions {
   spare?: boolean;
   /** Default log level of the children (else `HARROW_LOGLEVEL`, else `warn`). */
   loglevel?: string;
-  /** Default debug mode of the children. */
+  /** Reserved for the debugger (API.md §8), which is not built yet: accepted and not read. */
   debugMode?: boolean;
 }
 
@@ -47,6 +47,7 @@ export interface ActorOptions {
   /** Node flags (default: this process's, so a parent under tsx spawns children that load TypeScript). */
   execArgv?: string[];
   loglevel?: string;
+  /** Reserved for the debugger (API.md §8), which is not built yet: accepted and not read. */
   debugMode?: boolean;
   /** Overrides the nursery's `bootTimeout` for this actor. */
   bootTimeout?: number;
@@ -129,7 +130,7 @@ function sameEnv(a: NodeJS.ProcessEnv, b: NodeJS.ProcessEnv): boolean {
   return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
 }
 
-type Resolved = Required<Omit<NurseryOptions, 'loglevel' | 'debugMode'>> & { loglevel: string; debugMode: boolean };
+type Resolved = Required<Omit<NurseryOptions, 'loglevel' | 'debugMode'>> & { loglevel: string };
 
 function resolveOptions(options: NurseryOptions): Resolved {
   return {
@@ -138,7 +139,6 @@ function resolveOptions(options: NurseryOptions): Resolved {
     bootTimeout: options.bootTimeout ?? 10_000,
     spare: options.spare ?? true,
     loglevel: logLevel(options.loglevel),
-    debugMode: options.debugMode ?? false,
   };
 }
 
@@ -224,7 +224,6 @@ class ActorNursery implements Nursery {
       treeDir: this.actor.treeDir,
       enableModules,
       loglevel: logLevel(options.loglevel ?? this.options.loglevel),
-      debugMode: options.debugMode ?? this.options.debugMode,
       ...(main ? { main } : {}),
     };
     let child = this.takeSpare(options);

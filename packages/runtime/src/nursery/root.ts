@@ -43,7 +43,7 @@ function startRoot(): Root {
   let dir = mkdtempSync(join(tmpdir(), 'harrow-'));
   let [scope, destroyScope] = createScope();
   reaper.enable();
-  let actor = new Actor('root', rootUid(), undefined, dir, scope, logLevel(), false);
+  let actor = new Actor('root', rootUid(), undefined, dir, scope, logLevel());
   setCurrentActor(actor);
   let ready = withResolvers<void>();
   scope.run(function* rootListener() {

@@ -34,7 +34,7 @@ export interface ChildHandle<C = Channel> {
 export interface StartOptions {
   execArgv: string[];
   env: NodeJS.ProcessEnv;
-  /** URL of the module the child runs after boot.mjs; default: the actor entry (child-main.ts, thread-main.ts). */
+  /** URL of the module the child runs after boot.mjs; default: the actor entry (entry/process-main.ts or entry/thread-main.ts). */
   entry?: string;
 }
 

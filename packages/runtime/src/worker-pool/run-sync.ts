@@ -34,13 +34,3 @@ export function runSync<F extends (...args: any[]) => any>(fn: F, args?: Paramet
   defaultPool ??= new Pool(contextSettings({}));
   return defaultPool.runSync(fn, args, options);
 }
-
-/**
- * End the default context's workers and forget it (the next `runSync` starts a new one). Not
- * public: for tests, which must leave no process behind.
- */
-export function* closeDefaultContext(): Operation<void> {
-  let pool = defaultPool;
-  defaultPool = undefined;
-  if (pool) yield* pool.close();
-}

@@ -8,18 +8,34 @@
  *   `<dir>/busy.started`); print `workers <idle id>`, then wait (to be killed).
  * - `natural`: no `main()`: one call on the default context inside `await run()`, print
  *   `returned <id>`, and let the process end by itself.
+ * - `default-reuse`: two calls on the default context; print `calls <id> <id>`.
+ * - `default-kill`: a `killOnCancel` call of `spinForever` on the default context, halted once
+ *   it runs (its id is in `<dir>/spin.started`); print `halted`, then `served <1 + 2>` from a
+ *   call after it.
  */
 import { all, main, run, spawn, suspend, until } from 'effection';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openWorkerContext, runSync } from '../../src/index.ts';
-import { hold, interval, say, whoAmI } from '../fixtures/jobs.ts';
+import { add, hold, interval, say, spinForever, whoAmI } from '../fixtures/jobs.ts';
 
 let [mode, workerType = 'process', dir = ''] = process.argv.slice(2) as [string, 'process' | 'thread', string];
 
 if (mode === 'natural') {
   let id = await run(() => runSync(whoAmI, []));
   console.log(`returned ${id}`);
+} else if (mode === 'default-reuse') {
+  await main(function* () {
+    console.log(`calls ${yield* runSync(whoAmI)} ${yield* runSync(whoAmI, [])}`);
+  });
+} else if (mode === 'default-kill') {
+  await main(function* () {
+    let task = yield* spawn(() => runSync(spinForever, [dir, 'spin'], { killOnCancel: true }));
+    yield* until(waitForFile(join(dir, 'spin.started')));
+    yield* task.halt();
+    console.log('halted');
+    console.log(`served ${yield* runSync(add, [1, 2])}`);
+  });
 } else {
   await main(function* () {
     let ctx = yield* openWorkerContext({ workerType, limit: 2 });
