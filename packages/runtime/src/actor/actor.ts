@@ -24,8 +24,9 @@ export class Actor {
   readonly enabled = new Set<string>();
   readonly log: Logger;
   address = '';
-  private shutdownListeners = new Set<() => void>();
+  private shutdownListeners = new Set<(hard: boolean) => void>();
   shuttingDown = false;
+  private stoppingHard = false;
   /**
    * Where a failure that has no caller left to hear of it goes: a cleanup that threw in a call
    * its caller had cancelled. A spawned actor reports it to its parent; the root logs it.
@@ -101,14 +102,19 @@ export class Actor {
     while (this.halting.size > 0) yield* until(Promise.all([...this.halting]));
   }
 
-  /** Ask everything this actor runs to stop (a signal, a cancel request, the parent's death). */
-  shutdown(): void {
-    if (this.shuttingDown) return;
+  /**
+   * Ask everything this actor runs to stop (a signal, a cancel request, the parent's death):
+   * gracefully, or with `hard` (a second Ctrl-C at the root) at once. Listeners hear each kind
+   * once.
+   */
+  shutdown(hard = false): void {
+    if (this.shuttingDown && (!hard || this.stoppingHard)) return;
     this.shuttingDown = true;
-    for (let listener of [...this.shutdownListeners]) listener();
+    this.stoppingHard ||= hard;
+    for (let listener of [...this.shutdownListeners]) listener(hard);
   }
 
-  onShutdown(listener: () => void): () => void {
+  onShutdown(listener: (hard: boolean) => void): () => void {
     this.shutdownListeners.add(listener);
     return () => this.shutdownListeners.delete(listener);
   }

@@ -5,7 +5,7 @@ import { newUid, type Actor } from '../actor/actor.ts';
 import { ChildActor } from './child-actor.ts';
 import { ActorGroupError } from '../base/errors.ts';
 import { logLevel } from '../actor/log.ts';
-import { useOwner, type Ending } from './owner.ts';
+import { useOwner, type Ending, type Owner } from './owner.ts';
 import { createPortal, type Portal, type RemoteFn, type Returned } from './portal.ts';
 import type { SpawnSpec } from '../dialog/protocol.ts';
 import { isChildActor, markOf, moduleUrl } from '../base/remote.ts';
@@ -102,9 +102,9 @@ export function openNursery(options: NurseryOptions = {}): Operation<Nursery> {
       // Destructors run last-registered first: close, then the children's scope, then the actor.
       owner.onDestroyed(() => destroyScope());
       owner.onDestroyed(() => nursery.close(owner.ending()));
-      nursery.unhook = owner.onHalt(() => nursery.cancelSoon());
-      // In the owner's scope, so that a child's failure fails the owner at once.
-      owner.scope.run(() => nursery.watch());
+      // In the owner's scope, so that a child's failure fails the owner at once; effection halts
+      // it as soon as the owner's body has ended, which marks that moment (see owner.ts).
+      owner.scope.run(() => nursery.watch(owner));
       nursery.startSpare();
       return nursery;
     },
@@ -143,7 +143,6 @@ function resolveOptions(options: NurseryOptions): Resolved {
 }
 
 class ActorNursery implements Nursery {
-  unhook: () => void = () => {};
   private all = new Set<ChildActor>();
   private failures: Error[] = [];
   private firstFailure = withResolvers<Error>();
@@ -156,7 +155,7 @@ class ActorNursery implements Nursery {
   private unlistenShutdown: () => void;
 
   constructor(private actor: Actor, private scope: Scope, private options: Resolved) {
-    this.unlistenShutdown = actor.onShutdown(() => this.cancelSoon());
+    this.unlistenShutdown = actor.onShutdown((hard) => (hard ? this.killAll() : this.cancelSoon()));
   }
 
   get children(): ChildInfo[] {
@@ -183,14 +182,25 @@ class ActorNursery implements Nursery {
   }
 
   /** Fails the owner's scope with the first child failure. */
-  *watch(): Operation<void> {
-    throw yield* this.firstFailure.operation;
+  *watch(owner: Owner): Operation<void> {
+    try {
+      throw yield* this.firstFailure.operation;
+    } finally {
+      owner.markEnded();
+    }
   }
 
-  /** The owner is being halted or failed: stop waiting for `runInActor` children. */
+  /** This actor is being cancelled: stop waiting for `runInActor` children. */
   cancelSoon(): void {
     this.cancelling = true;
     this.wake?.();
+  }
+
+  /** Kill every child at once (a second Ctrl-C at the root); their ladders see them exit. */
+  killAll(): void {
+    this.cancelSoon();
+    for (let child of this.all) if (child.alive) child.handle.kill();
+    this.spare?.handle.kill();
   }
 
   startSpare(): void {
@@ -281,10 +291,11 @@ class ActorNursery implements Nursery {
    */
   *close(ending: Ending): Operation<void> {
     this.closing = true;
-    // Still listening for a halt and for the actor's shutdown while waiting: either one ends
-    // the wait and cancels the children.
+    // Waiting for the children is teardown: as everywhere in effection, a halt that arrives now
+    // (effection's \`main\` halts its body's task once the body has returned) does not cut it
+    // short. This actor being cancelled (its parent's request, its parent's death, SIGINT or
+    // SIGTERM at the root) and a child's failure do.
     if (ending.kind === 'completed' && !this.actor.shuttingDown) yield* this.awaitRunChildren();
-    this.unhook();
     this.unlistenShutdown();
     yield* this.stopAll(false);
     let failures = [...this.failures];

@@ -1,19 +1,33 @@
 import { Ok, createContext, useScope, type Coroutine, type Effect, type Operation, type Scope } from 'effection';
 
 /*
- * A nursery must know how the scope that opened it ended: when its body completed, the
- * nursery waits for its `runInActor` children (API.md §2); when the body failed or was halted,
- * it cancels them at once. Effection 4 does not tell a resource why its scope ends, so this
- * file reads it from effection's own bookkeeping. It is the one place that depends on
- * effection internals, which is why effection is pinned to exactly 4.1.1:
+ * How the body that opened a nursery ended. When it completed, the nursery waits for its
+ * `runInActor` children (API.md §2); when it failed or was halted, the nursery cancels them at
+ * once. Effection 4.1 does not tell a resource this: it is halted the same way whether its
+ * scope's body returned, threw or was halted, and no public value records which. So this is the
+ * one file of the runtime that reads effection's internals; test/owner.test.ts pins each fact
+ * below for every way a body can end (main, scoped, spawn, a remote function, a caught all(), a
+ * halt, a failure), and docs/internals.md says what was tried first and why it fails.
  *
- * - the scope's error boundary (context "@effection/error-boundary", a `Trap`) records the
- *   body's error, or a child's error raised into it, before the scope's destructors run;
- * - a halt reaches the owning task as `unwind()` on its coroutine, which we observe, so a halt
- *   that arrives while the nursery is already waiting in teardown still cancels the children;
- * - a scope destructor (`scope.ensure`, present on every scope though not in the public type)
- *   runs after both of the above, whereas a resource is torn down before the body's outcome is
- *   recorded.
+ * - Failed: the body's error boundary (the context "@effection/error-boundary", a `Trap`)
+ *   records an `Err` outcome when the body throws or a child's error is raised into it, before
+ *   the scope's destructors run (`scope.ensure`, on every scope though not in its public type).
+ *   Its `Ok` means nothing: after a halt, effection's own teardown (effection#1190) records `Ok`
+ *   too.
+ * - Halted: a halt reaches the body's coroutine as `unwind()` (a member of the public
+ *   `Coroutine` type), which is observed here. An error raised into a boundary of the same
+ *   coroutine (an `all()` that fails) unwinds it too, but with an `Err` just recorded in the
+ *   coroutine's current boundary: that is not a halt, and the body may catch it and go on.
+ * - Before or after: only a halt that came before the body ended counts. A halt that comes
+ *   while a completed body's nursery waits in teardown must not turn that wait into a
+ *   cancellation (elsewhere in effection, too, a halt does not interrupt teardown). The nursery
+ *   marks the end of the body when its own task in the owner's scope is halted (`markEnded`):
+ *   effection does that right after the body returned, threw or unwound.
+ * - `main`: when its body returns, `main` calls `exit(0)`, which halts the task the body ran in
+ *   before that task's teardown reaches the nursery. So where the owner's scope is the one
+ *   `main` gave its `exit` to (the context "exit"), the function `exit()` calls is wrapped, and
+ *   a halt that follows `exit(0)` is the body's completion. Ctrl-C does not go through it
+ *   (`main` resolves its exit directly), and stays a halt.
  */
 
 interface Trap {
@@ -26,37 +40,44 @@ interface ScopeWithDestructors extends Scope {
 
 const ErrorBoundary = createContext<Trap>('@effection/error-boundary');
 
-/** How the owner's body ended, as far as can be told while its scope is being destroyed. */
+type Escape = (result: { status: number; message?: string }) => Operation<void>;
+
+const MainExit = createContext<Escape>('exit');
+
+/** How the owner's body ended. */
 export type Ending = { kind: 'completed' } | { kind: 'failed'; error: unknown } | { kind: 'halted' };
 
-/** The task and scope an operation was called from, and hooks into how they end. */
+/** The scope an operation was called from, and how its body ended. */
 export interface Owner {
   readonly scope: Scope;
-  /** How the body ended; meaningful in a destructor registered with `onDestroyed`. */
+  /** Mark the end of the body: call when a task of the owner's scope is halted at its end. */
+  markEnded(): void;
+  /** How the body ended; known in a destructor registered with `onDestroyed`. */
   ending(): Ending;
-  /** Call `listener` when the owning task is halted or failed (possibly later than now). */
-  onHalt(listener: () => void): () => void;
-  /** Run `destructor` when the owner's scope is destroyed, after its tasks and resources. */
+  /** Run `destructor` when the owner's scope is destroyed: after its body, its tasks and its resources. */
   onDestroyed(destructor: () => Operation<void>): void;
 }
 
-/** Capture the calling task's scope, error boundary and coroutine. */
+/** Capture the calling body's scope, error boundary and coroutine. */
 export function* useOwner(): Operation<Owner> {
   let scope = (yield* useScope()) as ScopeWithDestructors;
   let trap = scope.get(ErrorBoundary);
+  if (typeof scope.ensure !== 'function' || !trap || !('outcome' in trap)) {
+    throw new Error('harrow: this effection is not a version harrow supports (~4.1): its scopes have no error boundary to read');
+  }
   let routine = yield* useCoroutine();
-  let hooks = unwindHooks(routine);
+  let halts = haltsOf(routine);
+  if (scope.hasOwn(MainExit)) observeExit(scope, halts);
+  let haltedBeforeEnd: boolean | undefined;
   return {
     scope,
-    ending() {
-      let outcome = trap?.outcome;
-      if (outcome?.exists && outcome.value && !outcome.value.ok) return { kind: 'failed', error: outcome.value.error };
-      if (hooks.unwound) return { kind: 'halted' };
-      return { kind: 'completed' };
+    markEnded() {
+      haltedBeforeEnd ??= halts.halted;
     },
-    onHalt(listener) {
-      hooks.listeners.add(listener);
-      return () => hooks.listeners.delete(listener);
+    ending() {
+      let outcome = trap.outcome;
+      if (outcome?.exists && outcome.value && !outcome.value.ok) return { kind: 'failed', error: outcome.value.error };
+      return (haltedBeforeEnd ?? halts.halted) ? { kind: 'halted' } : { kind: 'completed' };
     },
     onDestroyed(destructor) {
       scope.ensure(destructor);
@@ -64,25 +85,42 @@ export function* useOwner(): Operation<Owner> {
   };
 }
 
-interface UnwindHooks {
-  unwound: boolean;
-  listeners: Set<() => void>;
+interface Halts {
+  halted: boolean;
+  /** The body called `exit(0)` (as `main` does when its body returns): the halt that follows is no cancellation. */
+  exiting: boolean;
 }
 
-const hooked = new WeakMap<Coroutine, UnwindHooks>();
+const observed = new WeakMap<Coroutine, Halts>();
 
-function unwindHooks(routine: Coroutine): UnwindHooks {
-  let hooks = hooked.get(routine);
-  if (hooks) return hooks;
-  let state: UnwindHooks = { unwound: false, listeners: new Set() };
+function haltsOf(routine: Coroutine): Halts {
+  let known = observed.get(routine);
+  if (known) return known;
+  let halts: Halts = { halted: false, exiting: false };
   let unwind = routine.unwind;
   routine.unwind = function unwindObserved() {
-    state.unwound = true;
-    for (let listener of [...state.listeners]) listener();
+    let boundary = routine.scope.get(ErrorBoundary);
+    let raised = boundary?.outcome?.exists && boundary.outcome.value && !boundary.outcome.value.ok;
+    if (!raised && !halts.exiting) halts.halted = true;
     unwind.call(routine);
   };
-  hooked.set(routine, state);
-  return state;
+  observed.set(routine, halts);
+  return halts;
+}
+
+const wrapped = new WeakSet<Escape>();
+
+function observeExit(scope: Scope, halts: Halts): void {
+  let escape = scope.get(MainExit);
+  if (typeof escape !== 'function' || wrapped.has(escape)) return;
+  let observing: Escape = (result) => ({
+    *[Symbol.iterator]() {
+      if (result?.status === 0) halts.exiting = true;
+      return yield* escape(result);
+    },
+  });
+  wrapped.add(observing);
+  scope.set(MainExit, observing);
 }
 
 function* useCoroutine(): Operation<Coroutine> {

@@ -6,6 +6,7 @@ import { createScope, withResolvers, type Operation, type WithResolvers } from '
 import { Actor, maybeCurrentActor, rootUid, setCurrentActor } from '../actor/actor.ts';
 import { logLevel } from '../actor/log.ts';
 import type { Owner } from './owner.ts';
+import { onInterrupt } from '../base/interrupts.ts';
 import { isChildActor } from '../base/remote.ts';
 import { serveListener } from '../dialog/serve.ts';
 import { reaper } from '../spawn/reaper.ts';
@@ -16,6 +17,7 @@ interface Root {
   ready: WithResolvers<void>;
   destroy(): Operation<void>;
   removeDir(): void;
+  unsubscribe(): void;
 }
 
 let root: Root | undefined;
@@ -60,7 +62,11 @@ function startRoot(): Root {
   // the directory; the children notice our death on their own.
   let removeDir = () => rmSync(dir, { recursive: true, force: true });
   process.once('exit', removeDir);
+  // A signal while nurseries wait in their teardown (see base/interrupts.ts): the first cancels
+  // the tree gracefully, the second kills it.
+  let unsubscribe = onInterrupt((_signal, count) => actor.shutdown(count >= 2));
   return {
+    unsubscribe,
     actor,
     users: 0,
     ready,
@@ -76,6 +82,7 @@ function* release(state: Root): Operation<void> {
   if (state.users > 0) return;
   if (root === state) root = undefined;
   if (maybeCurrentActor() === state.actor) setCurrentActor(undefined);
+  state.unsubscribe();
   yield* state.destroy();
   yield* reaper.stop();
   state.removeDir();
