@@ -14,6 +14,7 @@ import { neverEnabled } from './fixtures/not-enabled.ts';
 import { branch } from './fixtures/tree.ts';
 import { failureOf as failureIn, markers, perTest, tempDir, waitFor } from './helpers.ts';
 import { failingCleanup } from './fixtures/cleanup.ts';
+import { throwOdd } from './fixtures/odd-errors.ts';
 
 const basic = new URL('./fixtures/basic.ts', import.meta.url);
 const misbehaving = new URL('./fixtures/misbehaving.ts', import.meta.url);
@@ -237,5 +238,62 @@ describe('remote errors (process actors only)', () => {
     });
     expect(error).toBeInstanceOf(ActorBootError);
     expect((error as ActorBootError).exitCode).toBe(9);
+  });
+});
+
+describe('any thrown value crosses, with its data (API.md §4)', () => {
+  const odd = new URL('./fixtures/odd-errors.ts', import.meta.url);
+
+  /** Throw each kind in one actor, which must go on serving after every one. */
+  function* thrown(kinds: string[]): Operation<Record<string, RemoteActorError>> {
+    let nursery = yield* openNursery();
+    let portal = yield* nursery.startActor('odd', { enableModules: [odd, basic] });
+    let errors: Record<string, RemoteActorError> = {};
+    for (let kind of kinds) {
+      try {
+        yield* portal.run(throwOdd, kind);
+        throw new Error(`${kind} did not throw`);
+      } catch (error) {
+        if (!(error instanceof RemoteActorError)) throw error;
+        errors[kind] = error;
+      }
+      expect(yield* portal.run(add, 1, 1)).toBe(2);
+    }
+    return errors;
+  }
+
+  it('odd names, stacks and getters, and values that are not Errors, arrive as well-formed errors', async () => {
+    let errors = await run(() => thrown(['symbol-name', 'number-name', 'stack-not-string', 'throwing-getters', 'string', 'object', 'undefined', 'cause-cycle']));
+    expect(errors['symbol-name']).toMatchObject({ type: 'Symbol(odd)', message: 'named by a symbol' });
+    expect(errors['number-name']).toMatchObject({ type: '42', message: 'named by a number' });
+    expect(errors['stack-not-string']!.remoteStack).toBe('Error: odd stack');
+    expect(errors['throwing-getters']).toMatchObject({ type: 'Error', message: '', data: {} });
+    expect(errors.string).toMatchObject({ type: 'Error', message: 'a plain string' });
+    expect(errors.object).toMatchObject({ type: 'Error', message: '{"code":"E_OBJ","retry":true}', data: { code: 'E_OBJ', retry: true } });
+    expect(errors.undefined).toMatchObject({ type: 'Error', message: 'undefined' });
+    expect(errors['cause-cycle']!.message).toBe('a');
+    expect(errors['cause-cycle']!.cause?.message).toBe('b');
+    expect(errors['cause-cycle']!.cause?.cause).toBeUndefined();
+  });
+
+  it("a custom error keeps its class name, its fields and its cause; fields that cannot cross are dropped", async () => {
+    let errors = await run(() => thrown(['quota', 'fields']));
+    let quota = errors.quota!;
+    expect(quota.type).toBe('QuotaExceededError');
+    expect(quota.message).toBe('ada used 140 of 100');
+    expect(quota.data).toEqual({ user: 'ada', limit: 100, used: 140 });
+    expect(quota.cause).toBeInstanceOf(RemoteActorError);
+    expect(quota.cause).toMatchObject({ type: 'RangeError', message: 'over by 40', src: quota.src });
+    expect(errors.fields!.data).toEqual({ code: 'E_FIELDS', status: 503, details: { retryAfter: 30, hosts: ['a', 'b'] } });
+  });
+
+  it("the remote stack leads with the user's frames, past Node's limit of ten", async () => {
+    let { deep } = await run(() => thrown(['deep']));
+    let frames = deep!.remoteStack.split('\n').filter((line) => /^\s+at /.test(line));
+    expect(frames.slice(0, 12).map((line) => /at (level\d+)/.exec(line)?.[1])).toEqual(
+      Array.from({ length: 12 }, (_, i) => `level${12 - i}`),
+    );
+    expect(frames[12]).toMatch(/at throwOdd .*odd-errors\.ts/);
+    expect(deep!.remoteStack).not.toMatch(/runtime\/src\/|node_modules\/effection/);
   });
 });

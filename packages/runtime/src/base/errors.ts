@@ -9,9 +9,9 @@ export interface ActorRef {
   uid: string;
 }
 
-/** An error as it crosses a process boundary (the `error` field of protocol messages). */
+/** An error as it crosses a process boundary (the `error` field of protocol messages); see boxing.ts. */
 export interface BoxedError {
-  /** The original error's `name`, e.g. `'TypeError'`. */
+  /** The original error's `name`, e.g. `'TypeError'`; its class's name where a subclass left `name` as `'Error'`. */
   type: string;
   message: string;
   stack: string;
@@ -19,6 +19,10 @@ export interface BoxedError {
   src: ActorRef;
   /** The actors that passed it on, nearest to `src` first. */
   relay: ActorRef[];
+  /** The original error's own enumerable properties that the codec can carry (`code`, `status`, ...). */
+  data?: Record<string, unknown>;
+  /** The original error's `cause`, boxed the same way. */
+  cause?: BoxedError;
   /** For an `ActorGroupError`: each of its errors. */
   errors?: BoxedError[];
   /** For a `ContextCancelledError`: the uid of the actor that cancelled. */
@@ -28,7 +32,9 @@ export interface BoxedError {
 /**
  * An error raised in another actor. `type`, `message` and `remoteStack` are the original error's;
  * `src` is the actor that raised it and `relay` the actors that passed it on, nearest to `src`
- * first. Its `stack` shows where it surfaced locally, then the remote stack.
+ * first; `data` holds the original's own fields (`code`, `status`, ...) that could cross, and
+ * `cause` its `cause`, itself a `RemoteActorError`. Its `stack` shows where it surfaced locally,
+ * then the remote stack.
  *
  * @example
  * ```ts
@@ -45,16 +51,20 @@ export class RemoteActorError extends Error {
   readonly remoteStack: string;
   readonly src: ActorRef;
   readonly relay: ActorRef[];
+  /** The original error's own enumerable properties that the codec could carry; `{}` if none. */
+  readonly data: Record<string, unknown>;
   /** When `type` is `'ActorGroupError'`: the errors of the remote group. */
   readonly errors: RemoteActorError[] | undefined;
+  declare readonly cause: RemoteActorError | undefined;
 
   constructor(boxed: BoxedError) {
-    super(boxed.message);
+    super(boxed.message, boxed.cause ? { cause: new RemoteActorError(boxed.cause) } : undefined);
     this.type = boxed.type;
     this.remoteStack = boxed.stack;
     this.src = boxed.src;
     this.relay = boxed.relay;
-    this.errors = boxed.errors?.map((error) => unbox(error));
+    this.data = boxed.data ?? {};
+    this.errors = boxed.errors?.map((error) => new RemoteActorError(error));
     let path = [boxed.src, ...boxed.relay].map((actor) => `'${actor.name}' (${actor.uid})`).join(' → ');
     let local = (this.stack ?? '').split('\n').slice(1).join('\n');
     this.stack = `${this.name}: ${boxed.type} in actor ${path}: ${boxed.message}\n${local}\n` +
@@ -203,65 +213,6 @@ export class ActorCancelledError extends Error {
  */
 export class ModuleNotExposedError extends Error {
   override name = 'ModuleNotExposedError';
-}
-
-/** Box any thrown value for the wire, as raised (or passed on) by actor `self`. */
-export function box(error: unknown, self: ActorRef): BoxedError {
-  if (error instanceof RemoteActorError) {
-    return {
-      type: error.type,
-      message: error.message,
-      stack: error.remoteStack,
-      src: error.src,
-      relay: [...error.relay, self],
-      errors: error.errors?.map((inner) => box(inner, self)),
-    };
-  }
-  if (error instanceof ActorGroupError) {
-    return {
-      type: error.name,
-      message: error.message,
-      stack: error.stack ?? '',
-      src: self,
-      relay: [],
-      errors: error.errors.map((inner) => box(inner, self)),
-    };
-  }
-  if (error instanceof Error) {
-    let boxed: BoxedError = {
-      type: error.name || 'Error',
-      message: String(error.message),
-      stack: error.stack ?? `${error.name}: ${error.message}`,
-      src: self,
-      relay: [],
-    };
-    if (error instanceof ContextCancelledError) boxed.canceller = error.canceller;
-    return boxed;
-  }
-  let message = describeThrown(error);
-  return { type: 'Error', message, stack: `(a non-Error value was thrown: ${message})`, src: self, relay: [] };
-}
-
-/** The error a receiver raises for a boxed error. */
-export function unbox(boxed: BoxedError): RemoteActorError {
-  return new RemoteActorError(boxed);
-}
-
-/**
- * The error a side of a dialog raises for a boxed one: the other side cancelling the dialog is
- * a `ContextCancelledError` naming the canceller; anything else a `RemoteActorError`.
- */
-export function unboxDialogError(boxed: BoxedError): Error {
-  if (boxed.type === 'ContextCancelledError' && boxed.canceller) return new ContextCancelledError(boxed.canceller, boxed.message);
-  return unbox(boxed);
-}
-
-function describeThrown(value: unknown): string {
-  try {
-    return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
 }
 
 function describeBriefly(error: Error): string {

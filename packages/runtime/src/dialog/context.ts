@@ -1,5 +1,6 @@
 import { action, suspend, type Operation, type Task } from 'effection';
-import { ContextCancelledError, box, unboxDialogError } from '../base/errors.ts';
+import { ContextCancelledError } from '../base/errors.ts';
+import { box, unboxDialogError } from '../base/boxing.ts';
 import { invoke } from './invoke.ts';
 import { DEFAULT_WINDOW, DialogStream, type MsgStream, type StreamOptions } from './msg-stream.ts';
 import type { Dialog, Peer } from './peer.ts';

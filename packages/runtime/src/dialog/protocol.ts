@@ -114,7 +114,16 @@ function isBoxedError(value: unknown): value is BoxedError {
   return typeof value === 'object' && value !== null && typeof error.type === 'string' &&
     typeof error.message === 'string' && typeof error.stack === 'string' && isRef(error.src) &&
     Array.isArray(error.relay) && error.relay.every(isRef) &&
+    (error.data === undefined || isPlainRecord(error.data)) &&
+    (error.cause === undefined || isBoxedError(error.cause)) &&
+    (error.canceller === undefined || typeof error.canceller === 'string') &&
     (error.errors === undefined || (Array.isArray(error.errors) && error.errors.every(isBoxedError)));
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  let prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 function isSpawnSpec(value: unknown): value is SpawnSpec {

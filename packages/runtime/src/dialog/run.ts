@@ -3,7 +3,7 @@
  * caller's `Call`, and the callee's `serveRun` with `ServedCall`, which stream sources extend.
  */
 import { action, type Operation, type Task } from 'effection';
-import { box, unbox } from '../base/errors.ts';
+import { box, unbox } from '../base/boxing.ts';
 import { invoke } from './invoke.ts';
 import type { Dialog, Peer } from './peer.ts';
 import type { DialogMessage } from './protocol.ts';

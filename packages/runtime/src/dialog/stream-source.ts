@@ -1,5 +1,5 @@
 import { action, ensure, resource, until, type Operation, type Stream, type Subscription } from 'effection';
-import { unboxDialogError } from '../base/errors.ts';
+import { unboxDialogError } from '../base/boxing.ts';
 import { ServedCall } from './run.ts';
 import { DEFAULT_WINDOW, DialogStream } from './msg-stream.ts';
 import type { Dialog, Peer } from './peer.ts';

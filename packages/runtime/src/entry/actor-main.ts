@@ -3,7 +3,7 @@ import { createScope, ensure, run, spawn, until, withResolvers, type Operation }
 import { join } from 'node:path';
 import { Actor, maybeCurrentActor, setCurrentActor } from '../actor/actor.ts';
 import { logLevel } from '../actor/log.ts';
-import { box } from '../base/errors.ts';
+import { box, keepLongStacks } from '../base/boxing.ts';
 import { haltSoon } from '../actor/halt.ts';
 import { Peer } from '../dialog/peer.ts';
 import { parseMessage, type SpawnSpec } from '../dialog/protocol.ts';
@@ -21,6 +21,7 @@ import { serveCall, serveListener } from '../dialog/serve.ts';
  */
 export async function runSpawnedActor(channel: Channel, options: { signals: boolean }): Promise<number> {
   markNotRoot();
+  keepLongStacks();
   let task = run(() => actorMain(channel));
   let signalled = false;
   let stop = () => {

@@ -6,6 +6,7 @@
  */
 import { writeSync } from 'node:fs';
 import { isMainThread, threadId, workerData, type MessagePort } from 'node:worker_threads';
+import { keepLongStacks } from '../base/boxing.ts';
 import { markNotRoot } from '../base/remote.ts';
 import { takeLifeline } from '../spawn/lifeline.ts';
 import { socketLink } from '../worker-pool/link.ts';
@@ -14,6 +15,7 @@ import { JobRunner, serveEvents } from '../worker-pool/worker-loop.ts';
 
 // Before any user module is imported, so that isMainModule() is false in all of them.
 markNotRoot();
+keepLongStacks();
 
 if (isMainThread) {
   // Ctrl-C at a terminal goes to the whole foreground process group: the parent turns it into

@@ -1,7 +1,8 @@
 import { ProtocolError } from '@harrow/transport';
 import { action, type Operation, type Scope } from 'effection';
 import type { Actor } from '../actor/actor.ts';
-import { ActorBootError, ActorCancelledError, BrokenActorError, unbox, type ActorRef } from '../base/errors.ts';
+import { ActorBootError, ActorCancelledError, BrokenActorError, type ActorRef } from '../base/errors.ts';
+import { unbox } from '../base/boxing.ts';
 import { Peer, type Dialog } from '../dialog/peer.ts';
 import type { ActorMessage, DialogMessage, SpawnSpec } from '../dialog/protocol.ts';
 import { serveCall } from '../dialog/serve.ts';

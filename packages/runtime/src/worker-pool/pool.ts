@@ -1,6 +1,6 @@
 import { assertEncodable } from '@harrow/transport';
 import { action, all, ensure, resource, type Operation } from 'effection';
-import { unbox } from '../base/errors.ts';
+import { unbox } from '../base/boxing.ts';
 import { bootSlot } from '../spawn/boot-slots.ts';
 import { WorkerCache } from './cache.ts';
 import { holdEventLoop, releaseEventLoop } from './keep-alive.ts';

@@ -1,4 +1,5 @@
-import { ModuleNotExposedError, box, type ActorRef } from '../base/errors.ts';
+import { ModuleNotExposedError, type ActorRef } from '../base/errors.ts';
+import { box } from '../base/boxing.ts';
 import { importError } from '../base/modules.ts';
 import { lookupRemote } from '../base/remote.ts';
 import type { Link } from './link.ts';

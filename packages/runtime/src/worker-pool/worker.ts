@@ -1,6 +1,7 @@
 import { TransportError } from '@harrow/transport';
 import { Ok, action, type Effect, type Operation, type Result } from 'effection';
-import { BrokenWorkerError, unbox, type BoxedError } from '../base/errors.ts';
+import { BrokenWorkerError, type BoxedError } from '../base/errors.ts';
+import { unbox } from '../base/boxing.ts';
 import { isChildActor } from '../base/remote.ts';
 import { WORKER_MAIN } from '../spawn/entries.ts';
 import { childExecArgv } from '../spawn/exec-argv.ts';
