@@ -1,24 +1,28 @@
-import { all, run, scoped, spawn, suspend, until, type Operation } from 'effection';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { all, run, scoped, sleep, spawn, suspend, until, type Operation } from 'effection';
 import { describe, expect, it } from 'vitest';
 import {
   ActorBootError,
+  ActorCancelledError,
   ActorGroupError,
   BrokenActorError,
   RemoteActorError,
   openNursery,
 } from '../src/index.ts';
 import { add } from './fixtures/basic.ts';
-import { failNow, failWhenTold, tell } from './fixtures/failing.ts';
+import { failNow, failWhenReleased, failWhenTold, release, tell } from './fixtures/failing.ts';
 import { exitWith, killSelf, touch, unmarked } from './fixtures/misbehaving.ts';
 import { neverEnabled } from './fixtures/not-enabled.ts';
 import { branch } from './fixtures/tree.ts';
-import { failureOf as failureIn, markers, perTest, tempDir, waitFor } from './helpers.ts';
+import { expectNoLeaks, failureOf as failureIn, markers, perTest, startProgram, tempDir, waitFor } from './helpers.ts';
 import { failingCleanup } from './fixtures/cleanup.ts';
 import { throwOdd } from './fixtures/odd-errors.ts';
 
 const basic = new URL('./fixtures/basic.ts', import.meta.url);
 const misbehaving = new URL('./fixtures/misbehaving.ts', import.meta.url);
 const cleanupModule = new URL('./fixtures/cleanup.ts', import.meta.url);
+const failing = new URL('./fixtures/failing.ts', import.meta.url);
 
 const env = perTest();
 
@@ -295,5 +299,61 @@ describe('any thrown value crosses, with its data (API.md §4)', () => {
     );
     expect(frames[12]).toMatch(/at throwOdd .*odd-errors\.ts/);
     expect(deep!.remoteStack).not.toMatch(/runtime\/src\/|node_modules\/effection/);
+  });
+});
+
+describe.each(['process', 'thread'] as const)('answers are never lost to a teardown (%s actors)', (backend) => {
+  it('300 calls that fail as their actor is cancelled: each failure reaches its caller', async () => {
+    // Each round: 30 calls wait in one actor; one message releases them all, and the cancel
+    // request goes out in the same tick, so that the actor reads both in one chunk and tears
+    // down in the same turn in which the calls fail. An answer sent from a promise callback
+    // (a microtask later) found the connection closed: every one was lost.
+    const ROUNDS = 10;
+    const CALLS = 30;
+    let outcomes = await run(function* () {
+      let nursery = yield* openNursery();
+      let seen: { failed: boolean; error: unknown }[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        let dir = join(env.dir, `round-${round}`);
+        mkdirSync(dir);
+        let actor = yield* nursery.startActor(`round-${round}`, { enableModules: [failing], spawn: backend });
+        let calls = [];
+        for (let i = 0; i < CALLS; i++) calls.push(yield* spawn(() => outcomeOf(actor.run(failWhenReleased, dir, `call-${i}`))));
+        yield* sleep(0); // every call is sent and waiting
+        yield* spawn(() => outcomeOf(actor.run(release)));
+        yield* actor.cancelActor();
+        let errors = yield* all(calls);
+        errors.forEach((error, i) => seen.push({ failed: existsSync(join(dir, `call-${i}`)), error }));
+      }
+      return seen;
+    });
+    expect(outcomes).toHaveLength(ROUNDS * CALLS);
+    for (let { failed, error } of outcomes) {
+      if (failed) expect(error).toBeInstanceOf(RemoteActorError);
+      else expect(error).toBeInstanceOf(ActorCancelledError);
+    }
+    // The race was run, not dodged: the calls did fail as their actors went.
+    expect(outcomes.filter((outcome) => outcome.failed).length).toBeGreaterThan(0);
+  }, 120_000);
+});
+
+/** What an operation threw (or its value): for calls whose failure is the point. */
+function* outcomeOf(operation: Operation<unknown>): Operation<unknown> {
+  try {
+    return yield* operation;
+  } catch (error) {
+    return error;
+  }
+}
+
+describe("the root's listener", () => {
+  it('failing after it started fails the program at once, and is logged', async () => {
+    let program = startProgram(new URL('./programs/listener-dies.ts', import.meta.url));
+    let exit = await program.exited;
+    expect(program.lines).toContain('started');
+    expect(exit.code).toBe(1);
+    expect(program.stderr).toMatch(/"msg":"actor 'root' can no longer serve"/);
+    expect(program.stderr).toMatch(/TransportError: the listener on uds:\/\/.*\.sock failed: injected failure/);
+    await expectNoLeaks(env.tag, 1_000);
   });
 });

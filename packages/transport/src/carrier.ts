@@ -9,5 +9,10 @@ export interface Server {
   stop(): Operation<void>;
 }
 
-/** Called with each accepted connection's wire. */
-export type Accept = (wire: Wire) => void;
+/** What a carrier's server reports to its listener. */
+export interface ServerEvents {
+  /** An accepted connection's wire. */
+  accept(wire: Wire): void;
+  /** The listening socket failed after it started listening: the listener is done. */
+  failed(error: Error): void;
+}

@@ -1,6 +1,6 @@
 import { ensure, resource, until, type Operation, type Stream } from 'effection';
 import { toAddress, type Address } from './address.ts';
-import type { Accept, Server } from './carrier.ts';
+import type { Server, ServerEvents } from './carrier.ts';
 import { createChannel, type Channel, type ChannelOptions } from './channel.ts';
 import { DEFAULT_MAX_FRAME_BYTES } from './framing.ts';
 import { Mailbox } from './mailbox.ts';
@@ -22,7 +22,8 @@ export interface Listener extends Stream<Channel, void> {
  * is closed, and a Unix socket path it created is removed.
  *
  * A connection that fails (a peer that disconnects mid-frame, sends garbage or an oversize
- * header) fails only its own channel; the listener keeps accepting.
+ * header) fails only its own channel; the listener keeps accepting. If the listening socket
+ * itself fails, the stream of connections ends with that `TransportError`.
  *
  * @example
  * ```ts
@@ -43,12 +44,17 @@ export function listen(address: Address | string, options: ChannelOptions = {}):
     let target = toAddress(address);
     let connections = new Mailbox<Channel>();
     let open = new Set<Channel>();
-    let accept: Accept = (wire) => {
-      let channel = createChannel(untrackOnClose(wire, () => open.delete(channel)), options);
-      open.add(channel);
-      connections.push(channel);
+    let events: ServerEvents = {
+      accept(wire) {
+        let channel = createChannel(untrackOnClose(wire, () => open.delete(channel)), options);
+        open.add(channel);
+        connections.push(channel);
+      },
+      failed(error) {
+        connections.fail(error);
+      },
     };
-    let server = yield* startServer(target, accept, options);
+    let server = yield* startServer(target, events, options);
     yield* ensure(function* () {
       connections.end();
       connections.clear();
@@ -64,16 +70,16 @@ export function listen(address: Address | string, options: ChannelOptions = {}):
   });
 }
 
-function* startServer(address: Address, accept: Accept, options: ChannelOptions): Operation<Server> {
+function* startServer(address: Address, events: ServerEvents, options: ChannelOptions): Operation<Server> {
   switch (address.kind) {
     case 'uds':
-      return yield* listenUds(address.path, accept);
+      return yield* listenUds(address.path, events);
     case 'tcp':
-      return yield* listenTcp(address.host, address.port, accept);
+      return yield* listenTcp(address.host, address.port, events);
     case 'ws': {
       // `ws` is loaded only when used: most processes never speak WebSocket.
       let { listenWs } = yield* until(import('./ws-carrier.ts'));
-      return yield* listenWs(address.host, address.port, address.path, accept, wsMaxPayload(options));
+      return yield* listenWs(address.host, address.port, address.path, events, wsMaxPayload(options));
     }
   }
 }

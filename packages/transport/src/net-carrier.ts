@@ -2,7 +2,7 @@ import { existsSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { action, type Operation } from 'effection';
 import { formatAddress } from './address.ts';
-import type { Accept, Server } from './carrier.ts';
+import type { Server, ServerEvents } from './carrier.ts';
 import { TransportError } from './errors.ts';
 import { socketWire } from './socket-wire.ts';
 import type { Wire } from './wire.ts';
@@ -11,19 +11,19 @@ import type { Wire } from './wire.ts';
  * Listen on a Unix domain socket. A socket file left behind by a dead process is removed
  * (nothing answers a connection to it); a live one is an "address in use" error.
  */
-export function* listenUds(path: string, accept: Accept): Operation<Server> {
+export function* listenUds(path: string, events: ServerEvents): Operation<Server> {
   let address = formatAddress({ kind: 'uds', path });
   if (existsSync(path)) {
     if (yield* answers(path)) throw new TransportError(`cannot listen on ${address}: another process is listening there`);
     unlinkSync(path);
   }
-  return yield* serve(address, (server) => server.listen(path), accept, () => address);
+  return yield* serve(address, (server) => server.listen(path), events, () => address);
 }
 
 /** Listen on TCP; port 0 picks a free port, reported in the server's address. */
-export function* listenTcp(host: string, port: number, accept: Accept): Operation<Server> {
+export function* listenTcp(host: string, port: number, events: ServerEvents): Operation<Server> {
   let requested = formatAddress({ kind: 'tcp', host, port });
-  return yield* serve(requested, (server) => server.listen(port, host), accept, (server) => {
+  return yield* serve(requested, (server) => server.listen(port, host), events, (server) => {
     let bound = server.address() as net.AddressInfo;
     return formatAddress({ kind: 'tcp', host, port: bound.port });
   });
@@ -44,11 +44,11 @@ export function connectTcp(host: string, port: number): Operation<Wire> {
 function* serve(
   requested: string,
   start: (server: net.Server) => void,
-  accept: Accept,
+  events: ServerEvents,
   boundAddress: (server: net.Server) => string,
 ): Operation<Server> {
   let server = net.createServer({ noDelay: true }, (socket) => {
-    accept(socketWire(socket, `${requested} (peer ${socket.remoteAddress ?? 'local'}:${socket.remotePort ?? ''})`));
+    events.accept(socketWire(socket, `${requested} (peer ${socket.remoteAddress ?? 'local'}:${socket.remotePort ?? ''})`));
   });
   yield* action<void>((resolve, reject) => {
     let failed = (error: Error) => reject(new TransportError(`cannot listen on ${requested}: ${error.message}`, { cause: error }));
@@ -60,9 +60,9 @@ function* serve(
       server.off('error', failed);
     };
   });
-  // A listening server can still emit 'error' (rare: EMFILE on accept); without a listener that
-  // would be an uncaught exception. The accepted sockets each report their own errors.
-  server.on('error', () => {});
+  // A listening server that still emits 'error' is broken (the accepted sockets report their own
+  // errors): its listener ends with it, and says why.
+  server.on('error', (error) => events.failed(new TransportError(`the listener on ${requested} failed: ${error.message}`, { cause: error })));
   let address = boundAddress(server);
   return {
     address,

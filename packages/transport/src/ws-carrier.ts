@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { action, type Operation } from 'effection';
 import { WebSocket, WebSocketServer, createWebSocketStream } from 'ws';
 import { formatAddress } from './address.ts';
-import type { Accept, Server } from './carrier.ts';
+import type { Server, ServerEvents } from './carrier.ts';
 import { TransportError } from './errors.ts';
 import { socketWire } from './socket-wire.ts';
 import type { Wire } from './wire.ts';
@@ -13,16 +13,18 @@ import type { Wire } from './wire.ts';
  * same length-prefixed frames as a socket (a chunk may hold many frames, a frame may span
  * chunks), so one decoder serves every carrier.
  */
-export function* listenWs(host: string, port: number, path: string, accept: Accept, maxPayload: number): Operation<Server> {
+export function* listenWs(host: string, port: number, path: string, events: ServerEvents, maxPayload: number): Operation<Server> {
   let requested = formatAddress({ kind: 'ws', host, port, path });
   let http = createServer();
   let wss = new WebSocketServer({ server: http, path, maxPayload });
   wss.on('connection', (ws: WebSocket, request: IncomingMessage) => {
     let peer = `${requested} (peer ${request.socket.remoteAddress}:${request.socket.remotePort})`;
-    accept(socketWire(createWebSocketStream(ws), peer));
+    events.accept(socketWire(createWebSocketStream(ws), peer));
   });
-  // Server-level errors re-surface as failed connections or failed listen below.
-  wss.on('error', () => {});
+  let listening = false;
+  let failed = (error: Error) => events.failed(new TransportError(`the listener on ${requested} failed: ${error.message}`, { cause: error }));
+  // Before listening, the HTTP server's own error fails the listen below; after, either one ends the listener.
+  wss.on('error', (error) => listening && failed(error));
   yield* action<void>((resolve, reject) => {
     let failed = (error: Error) => reject(new TransportError(`cannot listen on ${requested}: ${error.message}`, { cause: error }));
     http.once('listening', resolve);
@@ -33,7 +35,8 @@ export function* listenWs(host: string, port: number, path: string, accept: Acce
       http.off('error', failed);
     };
   });
-  http.on('error', () => {});
+  listening = true;
+  http.on('error', failed);
   let bound = (http.address() as AddressInfo).port;
   return {
     address: formatAddress({ kind: 'ws', host, port: bound, path }),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { run, scoped, spawn, suspend, until, withResolvers, type Operation } from 'effection';
 import { describe, expect, it } from 'vitest';
 import { TransportError, connect, formatAddress, listen, type Channel } from '../src/index.ts';
-import { echo, freeAddress, readToEnd, serve, usePair, useTempDir, NET_KINDS, Tally, type Outcome } from './helpers.ts';
+import { echo, freeAddress, readToEnd, serve, serverListeningOn, usePair, useTempDir, NET_KINDS, Tally, type Outcome } from './helpers.ts';
 
 describe('a Unix socket listener', () => {
   it('removes its socket file when its scope ends', async () => {
@@ -196,3 +196,21 @@ function* freePort(): Operation<number> {
   yield* until(new Promise((resolve) => server.close(resolve)));
   return port;
 }
+
+describe.each(NET_KINDS)('a %s listener whose listening socket fails', (kind) => {
+  it('ends its stream of connections with a TransportError naming its address', async () => {
+    let error = await run(function* () {
+      let listener = yield* listen(yield* freeAddress(kind));
+      let connections = yield* listener;
+      serverListeningOn(listener.address).emit('error', Object.assign(new Error('injected failure'), { code: 'EINJECTED' }));
+      try {
+        yield* connections.next();
+      } catch (error) {
+        return error;
+      }
+      throw new Error('the listener did not fail');
+    });
+    expect(error).toBeInstanceOf(TransportError);
+    expect((error as Error).message).toMatch(/^the listener on (uds|tcp|ws):\/\/.* failed: injected failure$/);
+  });
+});

@@ -193,3 +193,18 @@ export function* stalledAt(progress: () => number, quietMs = 250, limitMs = 15_0
   }
   return last;
 }
+
+/**
+ * The listening `net.Server` (an `http.Server` for WebSocket) bound to `address`, found among
+ * the process's live handles: for tests that make a listening socket fail.
+ */
+export function serverListeningOn(address: string): net.Server {
+  let target = parseAddress(address);
+  let handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  for (let handle of handles) {
+    if (!(handle instanceof net.Server) || !handle.listening) continue;
+    let bound = handle.address();
+    if (target.kind === 'uds' ? bound === target.path : typeof bound === 'object' && bound?.port === target.port) return handle;
+  }
+  throw new Error(`no server listening on ${address}`);
+}

@@ -25,6 +25,7 @@ export class Actor {
   readonly log: Logger;
   address = '';
   private shutdownListeners = new Set<(hard: boolean) => void>();
+  private failureListeners = new Set<(error: Error) => void>();
   shuttingDown = false;
   private stoppingHard = false;
   /**
@@ -112,6 +113,20 @@ export class Actor {
     this.shuttingDown = true;
     this.stoppingHard ||= hard;
     for (let listener of [...this.shutdownListeners]) listener(hard);
+  }
+
+  /**
+   * This actor can no longer serve (its listener died): log why, and fail whatever relies on it
+   * (every nursery of the root fails with `error`).
+   */
+  fail(error: Error): void {
+    this.log.error({ err: error }, `actor '${this.name}' can no longer serve`);
+    for (let listener of [...this.failureListeners]) listener(error);
+  }
+
+  onFailure(listener: (error: Error) => void): () => void {
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
   }
 
   onShutdown(listener: (hard: boolean) => void): () => void {

@@ -2,6 +2,7 @@ import { action, suspend, type Operation, type Task } from 'effection';
 import { ContextCancelledError } from '../base/errors.ts';
 import { box, unboxDialogError } from '../base/boxing.ts';
 import { invoke } from './invoke.ts';
+import { runServed } from './served-task.ts';
 import { DEFAULT_WINDOW, DialogStream, type MsgStream, type StreamOptions } from './msg-stream.ts';
 import type { Dialog, Peer } from './peer.ts';
 import type { DialogMessage } from './protocol.ts';
@@ -148,7 +149,8 @@ export class ContextDialog implements Dialog {
     this.cancelledBy = this.peer.actor.uid;
     this.stream.remoteClosed();
     this.stream.endSending(new Error('send() on a context this side cancelled'));
-    this.peer.post({ type: 'cancel', cid: this.cid, canceller: this.peer.actor.uid });
+    // A callee whose connection is gone has stopped the dialog itself.
+    if (this.peer.connected) this.peer.post({ type: 'cancel', cid: this.cid, canceller: this.peer.actor.uid });
     yield* this.until(() => this.outcome !== undefined, timeout);
     if (!this.outcome) this.settle({ ok: true, value: undefined });
   }
@@ -159,18 +161,26 @@ export class ContextDialog implements Dialog {
     this.peer.unregister(this.cid);
     this.stream.flush();
     if (this.cancelledBy && this.cancelledBy !== this.peer.actor.uid) {
-      this.peer.post({ type: 'cancelled', cid: this.cid });
+      this.peer.answer({ type: 'cancelled', cid: this.cid });
     } else if (ok) {
       // Returning ends the callee's side of the stream.
       try {
-        this.peer.post({ type: 'return', cid: this.cid, value: result });
+        this.peer.answer({ type: 'return', cid: this.cid, value: result });
       } catch (error) {
-        this.peer.post({ type: 'error', cid: this.cid, error: box(error, this.peer.actor.ref) });
+        this.peer.answer({ type: 'error', cid: this.cid, error: box(error, this.peer.actor.ref) });
       }
     } else {
-      this.peer.post({ type: 'error', cid: this.cid, error: box(result, this.peer.actor.ref) });
+      this.peer.answer({ type: 'error', cid: this.cid, error: box(result, this.peer.actor.ref) });
     }
     this.settle(ok ? { ok: true, value: result } : { ok: false, error: result as Error });
+  }
+
+  /** Callee: the context function was halted before it ended: by its caller, or by this actor's teardown. */
+  halted(): void {
+    if (this.cancelledBy && this.cancelledBy !== this.peer.actor.uid) return this.finish(true, undefined);
+    // This actor's teardown: no answer; the caller hears the actor was cancelled.
+    this.peer.unregister(this.cid);
+    this.settle({ ok: true, value: undefined });
   }
 
   private *cancelAsCallee(): Operation<void> {
@@ -180,7 +190,7 @@ export class ContextDialog implements Dialog {
     this.peer.unregister(this.cid);
     // What this side already sent arrives before the cancellation.
     this.stream.flush();
-    this.peer.post({ type: 'error', cid: this.cid, error: box(new ContextCancelledError(canceller), this.peer.actor.ref) });
+    this.peer.answer({ type: 'error', cid: this.cid, error: box(new ContextCancelledError(canceller), this.peer.actor.ref) });
     this.settle({ ok: true, value: undefined });
     this.stream.fail(new ContextCancelledError(canceller, 'this context was cancelled by this actor'));
     if (this.task) this.peer.actor.haltCall(this.task);
@@ -247,8 +257,9 @@ export function serveContext(peer: Peer, cid: number, fn: Function, args: unknow
   } else if (invocation.kind === 'promise') {
     invocation.promise.then((value) => dialog.finish(true, value), (error) => dialog.finish(false, error));
   } else {
-    let operation = invocation.operation;
-    dialog.task = peer.actor.calls.run(() => operation);
-    dialog.task.then((value) => dialog.finish(true, value), (error) => dialog.finish(false, error));
+    dialog.task = runServed(peer.actor.calls, invocation.operation, (outcome) => {
+      if (outcome) dialog.finish(outcome.ok, outcome.ok ? outcome.value : outcome.error);
+      else dialog.halted();
+    });
   }
 }

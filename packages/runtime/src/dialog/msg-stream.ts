@@ -95,12 +95,15 @@ export class DialogStream<Send, Recv, TClose = void> {
     yield* this.peer.channel.drain();
   }
 
-  /** Send the items queued by `send` now. */
+  /**
+   * Send the items queued by `send` now. On a connection that is gone they have nobody to go to:
+   * the dialog fails on both sides with the broken connection (and `send` throws it).
+   */
   flush(): void {
     if (this.outbound.length === 0) return;
     let values = this.outbound;
     this.outbound = [];
-    this.peer.post({ type: 'yield', cid: this.cid, values });
+    if (this.peer.connected) this.peer.post({ type: 'yield', cid: this.cid, values });
   }
 
   private flushSoon = (): void => {
@@ -120,7 +123,8 @@ export class DialogStream<Send, Recv, TClose = void> {
     if (this.localClosed) return;
     this.localClosed = true;
     this.flush();
-    this.peer.post({ type: 'close', cid: this.cid });
+    // Closing a stream whose connection is gone is a no-op: the other side has already stopped.
+    if (this.peer.connected) this.peer.post({ type: 'close', cid: this.cid });
   }
 
   /** Items from the other side. More than it was granted is a protocol error. */
@@ -181,7 +185,8 @@ export class DialogStream<Send, Recv, TClose = void> {
     if (this.window === 0) return;
     this.unreturned++;
     if (this.unreturned >= Math.max(1, this.window >> 1)) {
-      this.peer.post({ type: 'credit', cid: this.cid, n: this.unreturned });
+      // Credits for a sender that is gone are moot; what it sent before may still be read.
+      if (this.peer.connected) this.peer.post({ type: 'credit', cid: this.cid, n: this.unreturned });
       this.unreturned = 0;
     }
   }

@@ -108,20 +108,41 @@ export class Peer {
     this.dialogs.delete(cid);
   }
 
+  /** Whether messages can still be sent: the other side has not gone, and this side has not closed the connection. */
+  get connected(): boolean {
+    return !this.brokenWith && !this.channel.closed;
+  }
+
   /**
-   * Send a message of a dialog or of the actor. Returns false if the connection is gone, in
-   * which case the message is dropped: the other side learns of the broken connection itself.
-   * A value the codec cannot carry still throws its `TypeError`.
+   * Send a message of a dialog or of the actor now. A connection that is gone is a
+   * `TransportError` saying why, never a silent drop: where a message is moot once the other
+   * side is gone (a cancel request, a credit), the caller checks `connected` first and says so.
+   * A value the codec cannot carry is its `TypeError`.
    */
-  post(message: Message): boolean {
-    if (this.brokenWith || this.channel.closed) return false;
-    try {
-      this.channel.post(message);
-      return true;
-    } catch (error) {
-      if (error instanceof TransportError) return false;
-      throw error;
+  post(message: Message): void {
+    if (this.brokenWith) {
+      throw new TransportError(`cannot send ${message.type} to ${this.describeRemote()}: ${this.brokenWith.message}`, { cause: this.brokenWith });
     }
+    if (this.channel.closed) throw new TransportError(`cannot send ${message.type} to ${this.describeRemote()}: this side has closed the connection`);
+    this.channel.post(message);
+  }
+
+  /**
+   * Send the answer of a served call. If the caller's side is gone there is nobody to tell. If
+   * this side has closed the connection with the call still unanswered, the answer is lost: that
+   * is reported as this actor's failure (its parent hears of it), never dropped in silence.
+   */
+  answer(message: DialogMessage): void {
+    if (this.brokenWith) return;
+    if (this.channel.closed) {
+      this.actor.reportFailure(new TransportError(`actor '${this.actor.name}' closed its connection to ${this.describeRemote()} before answering call ${message.cid} (${message.type})`));
+      return;
+    }
+    this.channel.post(message);
+  }
+
+  private describeRemote(): string {
+    return this.remote ? `actor '${this.remote.name}' (${this.remote.uid})` : this.channel.peer;
   }
 
   /** Send, waiting while the connection is full (stream data). */

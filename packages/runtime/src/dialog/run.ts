@@ -7,6 +7,7 @@ import { box, unbox } from '../base/boxing.ts';
 import { invoke } from './invoke.ts';
 import type { Dialog, Peer } from './peer.ts';
 import type { DialogMessage } from './protocol.ts';
+import { runServed } from './served-task.ts';
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: Error };
 
@@ -54,8 +55,9 @@ export class Call implements Dialog {
   }
 
   private cancel(): void {
-    // The dialog stays registered until the callee answers, so its late reply is absorbed.
-    this.peer.post({ type: 'cancel', cid: this.cid, canceller: this.peer.actor.uid });
+    // The dialog stays registered until the callee answers, so its late reply is absorbed. A
+    // callee whose connection is gone has stopped the call itself.
+    if (this.peer.connected) this.peer.post({ type: 'cancel', cid: this.cid, canceller: this.peer.actor.uid });
   }
 
   private settle(outcome: Outcome): void {
@@ -105,10 +107,14 @@ export class ServedCall implements Dialog {
     peer.register(cid, this);
   }
 
-  /** Run `operation` as this call's task, in the actor's scope of served calls. */
+  /** Run `operation` as this call's task, in the actor's scope of served calls; it answers from inside. */
   runTask(operation: Operation<unknown>): void {
-    this.task = this.peer.actor.calls.run(() => operation);
-    this.settleWith(this.task);
+    this.task = runServed(this.peer.actor.calls, operation, (outcome) => {
+      if (outcome) this.finish(outcome.ok, outcome.ok ? outcome.value : outcome.error);
+      else if (this.cancelled) this.finish(true, undefined);
+      // Halted by this actor's own teardown: no answer; the caller hears the actor was cancelled.
+      else this.unanswered();
+    });
   }
 
   /** Answer when `promise` settles (an async function: it cannot be stopped, only ignored). */
@@ -130,9 +136,23 @@ export class ServedCall implements Dialog {
     this.finished = true;
     this.peer.unregister(this.cid);
     this.beforeAnswer();
-    if (this.cancelled) this.peer.post({ type: 'cancelled', cid: this.cid });
-    else if (ok) succeed(this.peer, this.cid, result);
-    else fail(this.peer, this.cid, result);
+    if (this.cancelled) {
+      // Its caller stopped waiting: a failure in a halted task's cleanup has nobody else to go
+      // to. (An async function cannot be halted; what it does after its caller left is ignored.)
+      if (!ok && this.task) this.peer.actor.reportFailure(result);
+      this.peer.answer({ type: 'cancelled', cid: this.cid });
+    } else if (ok) {
+      succeed(this.peer, this.cid, result);
+    } else {
+      fail(this.peer, this.cid, result);
+    }
+    this.onDone?.();
+  }
+
+  private unanswered(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.peer.unregister(this.cid);
     this.onDone?.();
   }
 
@@ -149,12 +169,13 @@ export class ServedCall implements Dialog {
 /** Answer with a value; one the codec cannot carry becomes the call's `TypeError` instead. */
 function succeed(peer: Peer, cid: number, value: unknown): void {
   try {
-    peer.post({ type: 'return', cid, value });
+    peer.answer({ type: 'return', cid, value });
   } catch (error) {
     fail(peer, cid, error);
   }
 }
 
+/** Answer with an error, boxed (any thrown value boxes: base/boxing.ts). */
 export function fail(peer: Peer, cid: number, error: unknown): void {
-  peer.post({ type: 'error', cid, error: box(error, peer.actor.ref) });
+  peer.answer({ type: 'error', cid, error: box(error, peer.actor.ref) });
 }

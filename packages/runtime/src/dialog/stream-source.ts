@@ -56,6 +56,8 @@ class SourceDialog<T, R> implements Dialog {
 
   *cancel(timeout: number): Operation<void> {
     if (this.ended) return;
+    // A source whose connection is gone has stopped itself.
+    if (!this.peer.connected) return this.end();
     this.peer.post({ type: 'cancel', cid: this.cid, canceller: this.peer.actor.uid });
     yield* action<void>((resolve) => {
       this.waiter = resolve;

@@ -70,8 +70,13 @@ function* actorMain(channel: Channel): Operation<number> {
   let [calls, destroyCalls] = createScope();
   yield* ensure(function* () {
     try {
+      // Calls run as tasks answer from inside, as they stop (dialog/served-task.ts). An async
+      // function that has settled answers from a promise callback: one turn of the microtask
+      // queue lets it, before the connection closes. One still running cannot be stopped, and
+      // its caller hears that this actor was cancelled.
       yield* destroyCalls();
       yield* actor.settleHalts();
+      yield* until(Promise.resolve());
     } catch (error) {
       // A cleanup that threw while this actor stopped is a failure its parent must hear of.
       actor.reportFailure(error);

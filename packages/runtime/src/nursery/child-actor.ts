@@ -81,7 +81,8 @@ export class ChildActor {
     this.kind = spec.main ? 'run' : 'daemon';
     this.state = 'booting';
     if (spec.main) this.peer.register(0, this.mainDialog());
-    this.peer.post({ type: 'spawn', spec });
+    // A child already gone is reported by `finish` as the boot failure it is.
+    if (this.peer.connected) this.peer.post({ type: 'spawn', spec });
     yield* action<void>((resolve, reject) => {
       this.boot = {
         resolve: () => {
@@ -113,7 +114,8 @@ export class ChildActor {
     if (this.state === 'exited') return;
     this.stopRequested = true;
     if (this.state !== 'spare' && !options.hard) {
-      this.peer.post({ type: 'cancel-actor', canceller: this.peer.actor.uid });
+      // Over a connection that is gone the request cannot go; a child that closed it is exiting.
+      if (this.peer.connected) this.peer.post({ type: 'cancel-actor', canceller: this.peer.actor.uid });
       if (yield* this.exitWithin(options.cancelTimeout)) return;
       if (this.handle.terminate() && (yield* this.exitWithin(options.killTimeout))) return;
     }

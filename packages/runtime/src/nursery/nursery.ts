@@ -155,7 +155,12 @@ class ActorNursery implements Nursery {
   private unlistenShutdown: () => void;
 
   constructor(private actor: Actor, private scope: Scope, private options: Resolved) {
-    this.unlistenShutdown = actor.onShutdown((hard) => (hard ? this.killAll() : this.cancelSoon()));
+    let unlistenShutdown = actor.onShutdown((hard) => (hard ? this.killAll() : this.cancelSoon()));
+    let unlistenFailure = actor.onFailure((error) => this.failWith(error));
+    this.unlistenShutdown = () => {
+      unlistenShutdown();
+      unlistenFailure();
+    };
   }
 
   get children(): ChildInfo[] {
@@ -278,10 +283,16 @@ class ActorNursery implements Nursery {
   private finished(child: ChildActor): void {
     if (child.outcome.status === 'failed') {
       this.actor.log.debug({ child: child.ref.name, err: child.outcome.error }, 'actor failed');
-      this.failures.push(child.outcome.error);
-      this.cancelling = true;
-      if (!this.closing) this.firstFailure.resolve(child.outcome.error);
+      this.failWith(child.outcome.error);
     }
+    this.wake?.();
+  }
+
+  /** A failure of this nursery (a child's, or its actor's): the owner's scope fails at once. */
+  private failWith(error: Error): void {
+    this.failures.push(error);
+    this.cancelling = true;
+    if (!this.closing) this.firstFailure.resolve(error);
     this.wake?.();
   }
 

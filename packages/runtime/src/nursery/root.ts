@@ -49,13 +49,17 @@ function startRoot(): Root {
   setCurrentActor(actor);
   let ready = withResolvers<void>();
   scope.run(function* rootListener() {
+    let listening = false;
     try {
       let listener = yield* listen(`uds://${join(dir, `${actor.uid}.sock`)}`);
       actor.address = listener.address;
+      listening = true;
       ready.resolve();
       yield* serveListener(listener, actor);
     } catch (error) {
-      ready.reject(error as Error);
+      // Before it listens, the first nursery fails to open; after, the root fails every nursery.
+      if (listening) actor.fail(error as Error);
+      else ready.reject(error as Error);
     }
   });
   // If the process exits without its nurseries ending (process.exit, a crash), still remove
