@@ -357,3 +357,19 @@ describe("the root's listener", () => {
     await expectNoLeaks(env.tag, 1_000);
   });
 });
+
+describe('a module that starts a program at its top level', () => {
+  it('fails the actor that imports it at once, saying what to do', async () => {
+    let unguarded = new URL('./fixtures/unguarded.ts', import.meta.url);
+    let started = Date.now();
+    let error = await failureOf(function* () {
+      let nursery = yield* openNursery();
+      yield* nursery.startActor('hello', { enableModules: [unguarded] });
+    });
+    expect(error).toBeInstanceOf(ActorBootError);
+    expect((error as Error).message).toMatch(/started a program at its top level while actor 'hello' imported it/);
+    expect((error as Error).message).toMatch(/put it under isMainModule\(import\.meta\)/);
+    // At once, not after bootTimeout (10 s).
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});

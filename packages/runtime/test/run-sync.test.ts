@@ -26,6 +26,7 @@ import {
   unsendable,
   whoAmI,
 } from './fixtures/jobs.ts';
+import { double } from './fixtures/unguarded-jobs.ts';
 import { alive, expectNoLeaks, markers, tagProcesses, tempDir, waitFor } from './helpers.ts';
 
 let tag: string;
@@ -352,6 +353,26 @@ describe.each(['process', 'thread'] as const)('runSync (%s workers)', (workerTyp
     if (workerType === 'process') for (let id of ids) expect(alive(pidOf(id))).toBe(false);
     let error = await run(() => caught(escaped.runSync(add, [1, 2])));
     expect((error as Error).message).toMatch(/worker context is closed/);
+  });
+});
+
+describe('a job module that starts a program at its top level', () => {
+  it.each(['process', 'thread'] as const)('fails the call at once, saying what to do; the %s worker is not reused', async (workerType) => {
+    let [error, after] = await withContext(workerType, { limit: 1 }, function* (ctx) {
+      process.env.UNGUARDED_MAIN = '1';
+      let failure: unknown;
+      try {
+        failure = yield* caught(ctx.runSync(double, [2]));
+      } finally {
+        delete process.env.UNGUARDED_MAIN;
+      }
+      // The next call gets a new worker (without the program), not the one that left.
+      return [failure, yield* ctx.runSync(double, [3])] as const;
+    });
+    expect(after).toBe(6);
+    expect(error).toBeInstanceOf(RemoteActorError);
+    expect((error as RemoteActorError).type).toBe('TopLevelProgramError');
+    expect((error as Error).message).toMatch(/started a program at its top level while runSync worker .* imported it/);
   });
 });
 

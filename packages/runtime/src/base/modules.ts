@@ -37,3 +37,34 @@ export function importError(module: string, error: unknown): Error {
   wrapped.stack = cause.stack;
   return wrapped;
 }
+
+/** A module started a program at its top level while an actor or a worker imported it (see `importEnabled`). */
+export class TopLevelProgramError extends Error {
+  override name = 'TopLevelProgramError';
+}
+
+/**
+ * Import a module that an actor or a worker enables, failing at once if it starts a program at
+ * its top level: the likeliest day-one mistake is an `await main(...)` that is not under
+ * `isMainModule(import.meta)`. Imported there, that program would run a second copy of the
+ * root's body, and the import would never finish (a silent wait for `bootTimeout`, or a call
+ * that never returns). effection's `main` installs a SIGINT handler first thing, so a SIGINT or
+ * SIGTERM handler added while the module loads is what gives it away. `importer` names who
+ * imports it (`actor 'hello'`).
+ */
+export function importEnabled(module: string, importer: string): Promise<unknown> {
+  let unwatch = () => {};
+  let started = new Promise<never>((_resolve, reject) => {
+    let watch = (event: string | symbol) => {
+      if (event !== 'SIGINT' && event !== 'SIGTERM') return;
+      reject(new TopLevelProgramError(
+        `module ${module} started a program at its top level while ${importer} imported it ` +
+          `(it added a ${event} handler, as effection's main() does); put it under isMainModule(import.meta): ` +
+          'if (isMainModule(import.meta)) await main(function* () { ... })',
+      ));
+    };
+    process.on('newListener', watch);
+    unwatch = () => process.off('newListener', watch);
+  });
+  return Promise.race([import(module), started]).finally(unwatch);
+}

@@ -7,7 +7,7 @@ import { box, keepLongStacks } from '../base/boxing.ts';
 import { haltSoon } from '../actor/halt.ts';
 import { Peer } from '../dialog/peer.ts';
 import { parseMessage, type SpawnSpec } from '../dialog/protocol.ts';
-import { importError } from '../base/modules.ts';
+import { importEnabled, importError } from '../base/modules.ts';
 import { markNotRoot } from '../base/remote.ts';
 import { fail, serveRun } from '../dialog/run.ts';
 import { serveCall, serveListener } from '../dialog/serve.ts';
@@ -93,7 +93,7 @@ function* actorMain(channel: Channel): Operation<number> {
   let modules = main?.module && !spec.enableModules.includes(main.module) ? [...spec.enableModules, main.module] : spec.enableModules;
   for (let module of modules) {
     try {
-      yield* until(import(module));
+      yield* until(importEnabled(module, `actor '${actor.name}'`));
     } catch (error) {
       actor.log.debug({ err: error, module }, 'enabled module failed to import');
       channel.post({ type: 'boot-failed', error: box(importError(module, error), actor.ref) });

@@ -23,7 +23,7 @@ if (isMainThread) {
   process.on('SIGINT', () => {});
   let link = socketLink(takeLifeline());
   let self = { name: 'runSync worker', uid: String(process.pid) };
-  serveEvents(link, new JobRunner(link, self, (code) => link.close(() => process.exit(code))));
+  serveEvents(link, new JobRunner(link, self, (code) => link.close(() => process.exit(code)), true));
 } else {
   writeStraightToFds();
   let port = (workerData as { port: MessagePort }).port;

@@ -1,9 +1,12 @@
 import { ModuleNotExposedError, type ActorRef } from '../base/errors.ts';
 import { box } from '../base/boxing.ts';
-import { importError } from '../base/modules.ts';
+import { TopLevelProgramError, importEnabled, importError } from '../base/modules.ts';
 import { lookupRemote } from '../base/remote.ts';
 import type { Link } from './link.ts';
 import type { FromWorker, FunctionRef, ToWorker } from './messages.ts';
+
+/** How long a leaving worker waits for its pool to close the link before it exits anyway. */
+const LEAVE_GRACE_MS = 1000;
 
 /** The longest delay `setTimeout` takes; a longer idle timeout is waited out in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -30,7 +33,11 @@ export class JobRunner {
   private retire: Function | undefined;
   private quitting = false;
 
-  constructor(private outbox: Outbox, private self: ActorRef, private exit: (code: number) => void) {}
+  private leavingCode: number | undefined;
+  private leaveTimer: NodeJS.Timeout | undefined;
+
+  /** `waitForClose`: a worker whose link tells it when the pool closed its end (see `leave`). */
+  constructor(private outbox: Outbox, private self: ActorRef, private exit: (code: number) => void, private waitForClose = false) {}
 
   /**
    * How long to wait for the next job before leaving; null: no limit. A new worker waits for
@@ -48,13 +55,20 @@ export class JobRunner {
       if (fn) return this.run(message, fn);
       return this.load(message.module).then(() => this.run(message), (error) => {
         this.reply({ type: 'error', error: box(importError(message.module, error), this.self) });
+        // That program runs on in this worker: it must serve nothing more.
+        if (error instanceof TopLevelProgramError) this.leave('retired', 1);
       });
     }
     process.stderr.write(`harrow runSync worker ${this.self.uid}: unexpected message ${JSON.stringify((message as { type?: unknown }).type)}\n`);
     this.quit(1);
   }
 
-  /** Leave on our own: say so (a job that crosses this message is retried elsewhere), then exit. */
+  /**
+   * Leave on our own: say so (a job that crosses this message is retried elsewhere), then exit.
+   * A worker on a socket waits for the pool to close its end first (at most `LEAVE_GRACE_MS`):
+   * exiting at once would make the pool's write of a crossing job fail (EPIPE) before it has
+   * read the message that says to retry it elsewhere.
+   */
   leave(reason: 'idle' | 'retired', code = 0): void {
     this.leaving = true;
     try {
@@ -62,14 +76,17 @@ export class JobRunner {
     } catch {
       // the pool is gone already
     }
-    this.quit(code);
+    if (!this.waitForClose) return this.quit(code);
+    this.leavingCode = code;
+    this.leaveTimer = setTimeout(() => this.quit(code), LEAVE_GRACE_MS);
   }
 
-  /** Exit once, however many reasons arrive. */
+  /** Exit once, however many reasons arrive; a worker that is leaving exits with the code it chose. */
   quit(code: number): void {
     if (this.quitting) return;
+    clearTimeout(this.leaveTimer);
     this.quitting = this.leaving = true;
-    this.exit(code);
+    this.exit(this.leavingCode ?? code);
   }
 
   private configure(config: Extract<ToWorker, { type: 'config' }>): Promise<void> | void {
@@ -125,7 +142,7 @@ export class JobRunner {
 
   private load(module: string): Promise<unknown> {
     let loading = this.modules.get(module);
-    if (!loading) this.modules.set(module, (loading = import(module)));
+    if (!loading) this.modules.set(module, (loading = importEnabled(module, `runSync worker ${this.self.uid}`)));
     return loading;
   }
 }

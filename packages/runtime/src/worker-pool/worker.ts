@@ -180,6 +180,8 @@ export class PoolWorker {
       case 'leaving':
         this.leaving = true;
         if (this.busy) this.settleWith({ kind: 'retry' });
+        // It waits for this before it exits (worker-loop.ts, `leave`).
+        this.handle.channel.close();
         return;
       default:
         this.linkError = new TransportError(`unexpected message from runSync worker ${this.label}`);
