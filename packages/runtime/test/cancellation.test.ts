@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { race, run, scoped, spawn, suspend, until } from 'effection';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActorCancelledError, BrokenActorError, RemoteActorError, currentActor, openNursery } from '../src/index.ts';
@@ -187,6 +189,19 @@ describe('cancellation of a whole tree through its root process', () => {
     await expectNoLeaks(env.tag, 2_000);
     expect(alive(stuck!)).toBe(false);
     expect(alive(idle!)).toBe(false);
+  }, 30_000);
+
+  it('SIGKILL of the root: an actor whose module hangs at import notices through its lifeline', async () => {
+    let program = startProgram(new URL('./programs/hanging-import-root.ts', import.meta.url), [], { HARROW_TEST_MARKERS: env.dir });
+    await waitFor(() => markers(env.dir).includes('importing'), 20_000, 'the actor to start importing');
+    let stuck = Number(readFileSync(join(env.dir, 'importing'), 'utf8'));
+    program.process.kill('SIGKILL');
+    await program.exited;
+    let killed = Date.now();
+    // Well before the root's sentinel would kill it (1 s after the root died).
+    await waitFor(() => !alive(stuck), 700, 'the stuck actor to exit');
+    expect(Date.now() - killed).toBeLessThan(700);
+    await expectNoLeaks(env.tag, 2_000);
   }, 30_000);
 
   // Within 1 s as a rule (the lifeline); a spare still inside Node's own start-up on a loaded

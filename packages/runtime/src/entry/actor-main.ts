@@ -1,5 +1,5 @@
 import { ProtocolError, TransportError, listen, type Channel } from '@harrow/transport';
-import { createScope, ensure, run, spawn, until, withResolvers, type Operation } from 'effection';
+import { createScope, ensure, race, run, spawn, until, withResolvers, type Operation, type WithResolvers } from 'effection';
 import { join } from 'node:path';
 import { Actor, maybeCurrentActor, setCurrentActor } from '../actor/actor.ts';
 import { logLevel } from '../actor/log.ts';
@@ -89,23 +89,9 @@ function* actorMain(channel: Channel): Operation<number> {
   };
   setCurrentActor(actor);
 
-  let main = spec.main;
-  let modules = main?.module && !spec.enableModules.includes(main.module) ? [...spec.enableModules, main.module] : spec.enableModules;
-  for (let module of modules) {
-    try {
-      yield* until(importEnabled(module, `actor '${actor.name}'`));
-    } catch (error) {
-      actor.log.debug({ err: error, module }, 'enabled module failed to import');
-      channel.post({ type: 'boot-failed', error: box(importError(module, error), actor.ref) });
-      return 1;
-    }
-    actor.enabled.add(module);
-  }
-
-  let listener = yield* listen(`uds://${join(spec.treeDir, `${spec.uid}.sock`)}`);
-  actor.address = listener.address;
-  yield* spawn(() => serveListener(listener, actor));
-
+  // The parent is watched from here on, before anything of the user's is imported: a module
+  // whose import never finishes must not keep this actor alive past its parent, nor past a
+  // cancel request.
   let stop = withResolvers<void>();
   actor.onShutdown(() => stop.resolve());
   let parent = new Peer(channel, {
@@ -125,6 +111,24 @@ function* actorMain(channel: Channel): Operation<number> {
     parent.break(error ?? new TransportError(`the parent of '${actor.name}' is gone`));
     actor.shutdown();
   });
+
+  let main = spec.main;
+  let modules = main?.module && !spec.enableModules.includes(main.module) ? [...spec.enableModules, main.module] : spec.enableModules;
+  for (let module of modules) {
+    try {
+      let imported = yield* race([until(importEnabled(module, `actor '${actor.name}'`).then(() => true)), stopped(stop)]);
+      if (!imported) return 0; // cancelled, or the parent is gone, while it loaded
+    } catch (error) {
+      actor.log.debug({ err: error, module }, 'enabled module failed to import');
+      channel.post({ type: 'boot-failed', error: box(importError(module, error), actor.ref) });
+      return 1;
+    }
+    actor.enabled.add(module);
+  }
+
+  let listener = yield* listen(`uds://${join(spec.treeDir, `${spec.uid}.sock`)}`);
+  actor.address = listener.address;
+  yield* spawn(() => serveListener(listener, actor));
   channel.post({ type: 'ready', pid: process.pid, address: actor.address });
   // The main function may end the process at once (process.exit): the parent must hear of
   // readiness first, or it would report a boot failure.
@@ -135,6 +139,11 @@ function* actorMain(channel: Channel): Operation<number> {
   yield* stop.operation;
   actor.log.debug('stopping');
   return 0;
+}
+
+function* stopped(stop: WithResolvers<void>): Operation<false> {
+  yield* stop.operation;
+  return false;
 }
 
 function runMain(parent: Peer, actor: Actor, main: NonNullable<SpawnSpec['main']>, done: () => void): void {

@@ -20,8 +20,14 @@ export type ChildOutcome =
   /** It never became ready; its spawner got the `ActorBootError`. */
   | { status: 'boot-failed'; error: ActorBootError };
 
-/** How long after a child's exit its channel may still deliver what it wrote before dying. */
-const DRAIN_AFTER_EXIT_MS = 250;
+/**
+ * A child's outcome is decided when its channel has ended: the operating system ends it right
+ * after the exit (the socket pair's other end closes with the process, a thread's port with the
+ * thread), once everything the child wrote before dying has been read. Only if something else
+ * holds the other end (a descendant that inherited it) does it stay open: after this long it is
+ * decided without the rest, and said so.
+ */
+const CHANNEL_END_AFTER_EXIT_MS = 5_000;
 
 /**
  * A child actor as its spawner sees it: the process or thread, the connection to it, the spawn
@@ -191,8 +197,11 @@ export class ChildActor {
   }
 
   private exited(_exit: Exit): void {
-    if (this.channelEnded) this.finish();
-    else this.drainTimer = setTimeout(() => this.finish(), DRAIN_AFTER_EXIT_MS);
+    if (this.channelEnded) return this.finish();
+    this.drainTimer = setTimeout(() => {
+      this.peer.actor.log.warn({ child: this.ref.name, childPid: this.pid }, 'the channel of an exited child is still open; deciding its outcome without it');
+      this.finish();
+    }, CHANNEL_END_AFTER_EXIT_MS);
   }
 
   private finish(): void {

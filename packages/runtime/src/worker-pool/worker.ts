@@ -17,8 +17,12 @@ export type WorkerType = 'process' | 'thread';
 
 /** How long a worker that closed its connection may take to exit before it is killed. */
 const EXIT_AFTER_EOF_MS = 1000;
-/** How long after an exit the connection may still deliver what the worker wrote before dying. */
-const DRAIN_AFTER_EXIT_MS = 250;
+/**
+ * A worker is gone once its link has ended too: the operating system ends it right after the
+ * exit, once everything the worker wrote before dying has been read (see child-actor.ts). Only
+ * a link held open by something else is decided without its end, this long after the exit.
+ */
+const LINK_END_AFTER_EXIT_MS = 5_000;
 
 /** A job's outcome, as the pool sees it. */
 export type Reply =
@@ -207,7 +211,7 @@ export class PoolWorker {
 
   private exited(_exit: Exit): void {
     if (this.linkEnded) return this.finish();
-    this.timer = setTimeout(() => this.finish(), DRAIN_AFTER_EXIT_MS);
+    this.timer = setTimeout(() => this.finish(), LINK_END_AFTER_EXIT_MS);
     this.timer.unref();
   }
 
