@@ -242,6 +242,9 @@ describe('remote errors (process actors only)', () => {
     });
     expect(error).toBeInstanceOf(ActorBootError);
     expect((error as ActorBootError).exitCode).toBe(9);
+    // What node said is in the error: the user sees why without rerunning anything.
+    expect((error as ActorBootError).stderr).toMatch(/bad option: --no-such-node-flag/);
+    expect((error as ActorBootError).message).toMatch(/its stderr[^]*\| .*bad option: --no-such-node-flag/);
   });
 });
 

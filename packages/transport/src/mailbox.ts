@@ -1,12 +1,15 @@
 import { action, type Operation, type Subscription } from 'effection';
 import { Deque } from './deque.ts';
 
+type Reader<T, TClose> = { resolve(result: IteratorResult<T, TClose>): void; reject(error: Error): void };
+
 /**
- * A single-consumer queue that is an effection `Subscription`. `next()` returns at once while
- * items are queued (no suspension, so draining a backlog costs no scheduling), and suspends
- * only when empty. Items can carry a size, summed in `bytes`, for high-water accounting.
- * After `end(value)` the reader gets `{ done: true, value }` once the queue is drained; after
- * `fail(error)` it gets the remaining items, then the error.
+ * A queue that is an effection `Subscription`. `next()` returns at once while items are queued
+ * (no suspension, so draining a backlog costs no scheduling), and suspends only when empty.
+ * Readers share it: each item goes to one reader, the longest waiting first, so several tasks
+ * can take work from one mailbox. Items can carry a size, summed in `bytes`, for high-water
+ * accounting. After `end(value)` every reader gets `{ done: true, value }` once the queue is
+ * drained; after `fail(error)` they get the remaining items, then the error.
  *
  * @example
  * ```ts
@@ -22,14 +25,17 @@ export class Mailbox<T, TClose = void> implements Subscription<T, TClose> {
   bytes = 0;
   private items = new Deque<T>();
   private sizes = new Deque<number>();
-  private reader: { resolve(result: IteratorResult<T, TClose>): void; reject(error: Error): void } | undefined;
+  /** The reader waiting longest; a field of its own, because one reader is the common case. */
+  private reader: Reader<T, TClose> | undefined;
+  /** Readers that came while `reader` was already waiting, in order. */
+  private readers: Reader<T, TClose>[] = [];
   private ended = false;
   private closeValue: TClose | undefined;
   private errorSeen = false;
   private error: Error | undefined;
   private holds = 0;
 
-  /** @param onTaken called after each item is handed to the reader, to resume a paused producer. */
+  /** @param onTaken called after each item is handed to a reader, to resume a paused producer. */
   constructor(private onTaken?: () => void) {}
 
   get length(): number {
@@ -40,13 +46,13 @@ export class Mailbox<T, TClose = void> implements Subscription<T, TClose> {
     return this.ended || this.error !== undefined;
   }
 
-  /** Whether the reader has been given the error passed to `fail`. */
+  /** Whether a reader has been given the error passed to `fail`. */
   get failureSeen(): boolean {
     return this.errorSeen;
   }
 
   /**
-   * Queue items without waking the reader until `release`. A channel holds its inbox while it
+   * Queue items without waking readers until `release`. A channel holds its inbox while it
    * decodes a chunk, so a reader wakes once per chunk and then drains the queue without
    * suspending, instead of suspending and resuming once per message.
    */
@@ -56,25 +62,20 @@ export class Mailbox<T, TClose = void> implements Subscription<T, TClose> {
 
   release(): void {
     if (--this.holds > 0) return;
-    let reader = this.reader;
-    if (!reader) return;
-    if (this.items.length > 0) {
-      this.reader = undefined;
+    while (this.reader && this.items.length > 0) {
+      let reader = this.takeReader()!;
       let value = this.items.shift()!;
       this.bytes -= this.sizes.shift()!;
       reader.resolve({ done: false, value });
       this.onTaken?.();
-    } else if (this.finished) {
-      this.wakeAtEnd();
     }
+    if (this.finished) this.wakeAtEnd();
   }
 
   push(item: T, size = 0): void {
     if (this.finished) return;
-    let reader = this.reader;
-    if (reader && this.holds === 0) {
-      this.reader = undefined;
-      reader.resolve({ done: false, value: item });
+    if (this.reader && this.holds === 0) {
+      this.takeReader()!.resolve({ done: false, value: item });
       this.onTaken?.();
       return;
     }
@@ -110,9 +111,11 @@ export class Mailbox<T, TClose = void> implements Subscription<T, TClose> {
     if (this.ended) return this.done();
     return yield* action<IteratorResult<T, TClose>>((resolve, reject) => {
       let reader = { resolve, reject };
-      this.reader = reader;
+      if (this.reader) this.readers.push(reader);
+      else this.reader = reader;
       return () => {
-        if (this.reader === reader) this.reader = undefined;
+        if (this.reader === reader) this.takeReader();
+        else this.readers = this.readers.filter((other) => other !== reader);
       };
     });
   }
@@ -124,15 +127,23 @@ export class Mailbox<T, TClose = void> implements Subscription<T, TClose> {
     this.bytes = 0;
   }
 
-  private wakeAtEnd(): void {
+  /** The longest-waiting reader, no longer waiting. */
+  private takeReader(): Reader<T, TClose> | undefined {
     let reader = this.reader;
-    if (!reader || this.holds > 0 || this.items.length > 0) return;
-    this.reader = undefined;
-    if (this.error) {
-      this.errorSeen = true;
-      reader.reject(this.error);
-    } else {
-      reader.resolve(this.done());
+    this.reader = this.readers.length > 0 ? this.readers.shift() : undefined;
+    return reader;
+  }
+
+  private wakeAtEnd(): void {
+    if (this.holds > 0 || this.items.length > 0) return;
+    while (this.reader) {
+      let reader = this.takeReader()!;
+      if (this.error) {
+        this.errorSeen = true;
+        reader.reject(this.error);
+      } else {
+        reader.resolve(this.done());
+      }
     }
   }
 

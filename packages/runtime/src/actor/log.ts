@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Logger as PinoLogger } from 'pino';
 import type { ActorRef } from '../base/errors.ts';
+import { realStderrFd } from '../spawn/stderr.ts';
 
 /** The log levels an actor accepts, most verbose first. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -60,5 +61,5 @@ export function createLogger(actor: ActorRef, level: LogLevel): Logger {
 
 function open(actor: ActorRef, level: LogLevel): PinoLogger {
   let pino = require('pino') as typeof import('pino').default;
-  return pino({ level, base: { actor: actor.name, uid: actor.uid, pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
+  return pino({ level, base: { actor: actor.name, uid: actor.uid, pid: process.pid } }, pino.destination({ fd: realStderrFd(), sync: true }));
 }

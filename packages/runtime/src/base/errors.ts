@@ -116,13 +116,25 @@ export class ActorBootError extends Error {
   readonly actor: ActorRef;
   readonly exitCode: number | null;
   readonly signal: string | null;
+  /** The last of what the child printed to stderr while it booted (up to 4 KiB; '' for a thread actor, whose stderr is the program's). */
+  readonly stderr: string;
 
-  constructor(actor: ActorRef, message: string, options: { exitCode?: number | null; signal?: string | null; cause?: unknown } = {}) {
-    super(`actor '${actor.name}' (${actor.uid}) failed to start: ${message}`, { cause: options.cause });
+  constructor(actor: ActorRef, message: string, options: { exitCode?: number | null; signal?: string | null; cause?: unknown; stderr?: string } = {}) {
+    let stderr = options.stderr ?? '';
+    super(`actor '${actor.name}' (${actor.uid}) failed to start: ${message}${showTail(stderr)}`, { cause: options.cause });
     this.actor = actor;
     this.exitCode = options.exitCode ?? null;
     this.signal = options.signal ?? null;
+    this.stderr = stderr;
   }
+}
+
+/** The last lines a child printed, for a message. */
+function showTail(stderr: string): string {
+  let lines = stderr.trimEnd().split('\n').filter((line) => line.trim() !== '');
+  if (lines.length === 0) return '';
+  let shown = lines.slice(-8);
+  return `\n  its stderr${shown.length < lines.length ? ' ended' : ''}:\n${shown.map((line) => `    | ${line}`).join('\n')}`;
 }
 
 /**

@@ -6,6 +6,7 @@ import { logLevel } from '../actor/log.ts';
 import { box, keepLongStacks } from '../base/boxing.ts';
 import { haltSoon } from '../actor/halt.ts';
 import { Peer } from '../dialog/peer.ts';
+import { writeStderrStraight } from '../spawn/stderr.ts';
 import { parseMessage, type SpawnSpec } from '../dialog/protocol.ts';
 import { importEnabled, importError } from '../base/modules.ts';
 import { markNotRoot } from '../base/remote.ts';
@@ -129,6 +130,8 @@ function* actorMain(channel: Channel): Operation<number> {
   let listener = yield* listen(`uds://${join(spec.treeDir, `${spec.uid}.sock`)}`);
   actor.address = listener.address;
   yield* spawn(() => serveListener(listener, actor));
+  // From now on what it prints goes straight to the program's stderr, not through its parent.
+  writeStderrStraight();
   channel.post({ type: 'ready', pid: process.pid, address: actor.address });
   // The main function may end the process at once (process.exit): the parent must hear of
   // readiness first, or it would report a boot failure.

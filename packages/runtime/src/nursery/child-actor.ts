@@ -99,7 +99,7 @@ export class ChildActor {
       };
       if (this.handle.exit) this.finish();
       let timer = setTimeout(() => {
-        reject(new ActorBootError(this.ref, `not ready within ${bootTimeout} ms (bootTimeout)`));
+        reject(new ActorBootError(this.ref, `not ready within ${bootTimeout} ms (bootTimeout)`, { stderr: this.handle.stderrTail() }));
       }, bootTimeout);
       return () => {
         clearTimeout(timer);
@@ -164,7 +164,7 @@ export class ChildActor {
         return;
       case 'boot-failed': {
         let cause = unbox(message.error);
-        this.boot?.reject(new ActorBootError(this.ref, `${cause.type}: ${cause.message}`, { cause }));
+        this.boot?.reject(new ActorBootError(this.ref, `${cause.type}: ${cause.message}`, { cause, stderr: this.handle.stderrTail() }));
         return;
       }
       default:
@@ -213,7 +213,12 @@ export class ChildActor {
     let broken = new BrokenActorError(this.ref, exit.code, exit.signal);
     if (wasBooting) {
       let why = exit.signal ? `it was killed by ${exit.signal}` : `it exited with code ${exit.code}`;
-      let error = new ActorBootError(this.ref, `${why} before it was ready`, { exitCode: exit.code, signal: exit.signal, cause: this.channelError });
+      let error = new ActorBootError(this.ref, `${why} before it was ready`, {
+        exitCode: exit.code,
+        signal: exit.signal,
+        cause: this.channelError,
+        stderr: this.handle.stderrTail(),
+      });
       this.outcome = { status: 'boot-failed', error };
       this.boot?.reject(error);
     } else if (this.main && !this.main.ok) {

@@ -117,7 +117,7 @@ export function openNursery(options: NurseryOptions = {}): Operation<Nursery> {
  */
 function startDetachable(options: StartOptions): ChildHandle {
   let detached = !isChildActor();
-  let handle = startProcess({ ...options, detached });
+  let handle = startProcess({ ...options, detached, captureBootStderr: true });
   if (detached) {
     reaper.track(handle.pid);
     handle.onExit(() => reaper.untrack(handle.pid));

@@ -19,6 +19,8 @@ export interface ChildHandle<C = Channel> {
   readonly exit: Exit | undefined;
   /** Called once, when the child has exited. */
   onExit(listener: (exit: Exit) => void): void;
+  /** The last of what the child printed to stderr while it booted, where that was captured (see stderr.ts); else ''. */
+  stderrTail(): string;
   /** Ask the operating system to stop it gracefully (SIGTERM). False where the backend has no such step (threads). */
   terminate(): boolean;
   /** Stop it at once: SIGKILL to the process and everything in its process group; `terminate()` for a thread. */

@@ -3,7 +3,16 @@ import type { Socket } from 'node:net';
 import { createChannel, socketWire, type Channel } from '@harrow/transport';
 import { BOOT, PROCESS_ACTOR_MAIN } from './entries.ts';
 import { TSX_LOADER } from './exec-argv.ts';
+import { bootStderrStdio, realStderrFd, relayStderr } from './stderr.ts';
 import { exitRecord, type ChildHandle, type StartOptions } from './handle.ts';
+
+/** What `startProcess` needs. */
+export interface ProcessOptions extends StartOptions {
+  /** Start a new session and process group (see below). */
+  detached: boolean;
+  /** Capture what the child prints to stderr while it boots (an actor: see stderr.ts); a runSync worker's is simply inherited. */
+  captureBootStderr?: boolean;
+}
 
 /** What runs over a child's fd 3: the actor protocol's `Channel`, or a spawner's own connection. */
 export type ConnectSocket<C> = (socket: Socket, peer: string) => C;
@@ -23,22 +32,35 @@ const channelOver: ConnectSocket<Channel> = (socket, peer) => createChannel(sock
  *
  * `connect` builds what talks over fd 3 (default: a `Channel`); the runSync pool passes its own.
  */
-export function startProcess(options: StartOptions & { detached: boolean }): ChildHandle;
-export function startProcess<C>(options: StartOptions & { detached: boolean }, connect: ConnectSocket<C>): ChildHandle<C>;
-export function startProcess(options: StartOptions & { detached: boolean }, connect: ConnectSocket<unknown> = channelOver): ChildHandle<unknown> {
+export function startProcess(options: ProcessOptions): ChildHandle;
+export function startProcess<C>(options: ProcessOptions, connect: ConnectSocket<C>): ChildHandle<C>;
+export function startProcess(options: ProcessOptions, connect: ConnectSocket<unknown> = channelOver): ChildHandle<unknown> {
+  let capture = options.captureBootStderr ? bootStderrStdio() : undefined;
   let child = spawn(process.execPath, [...options.execArgv, BOOT.pathname, TSX_LOADER, options.entry ?? PROCESS_ACTOR_MAIN], {
-    stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
-    env: options.env,
+    stdio: capture ? ['ignore', 'inherit', capture.stdio[0], 'pipe', capture.stdio[2]] : ['ignore', 'inherit', realStderrFd(), 'pipe'],
+    env: capture ? { ...options.env, ...capture.env } : options.env,
     detached: options.detached,
   });
+  let stderrTail = capture && child.stderr ? relayStderr(child.stderr) : () => '';
   let record = exitRecord();
+  let exit: { code: number | null; signal: string | null } | undefined;
+  // A captured stderr is read to its end before the exit is told, so that the tail is whole.
+  let stderrOpen = capture !== undefined && child.stderr !== null;
   let exited = (code: number | null, signal: string | null) => {
     // Whatever of the child's group is left behind goes with it.
-    if (options.detached && !record.exit) killGroup(pid, 'SIGKILL');
-    record.exited({ code, signal });
+    if (options.detached && !exit) killGroup(pid, 'SIGKILL');
+    exit ??= { code, signal };
+    if (!stderrOpen) record.exited(exit);
   };
+  child.stderr?.on('close', () => {
+    stderrOpen = false;
+    if (exit) record.exited(exit);
+  });
   // A spawn that fails (EAGAIN, ENOMEM) reports 'error' and no 'exit'.
-  child.on('error', () => exited(null, null));
+  child.on('error', () => {
+    stderrOpen = false;
+    exited(null, null);
+  });
   child.on('exit', exited);
   let pid = child.pid ?? -1;
   let socket = child.stdio[3] as Socket;
@@ -50,6 +72,7 @@ export function startProcess(options: StartOptions & { detached: boolean }, conn
       return record.exit;
     },
     onExit: record.onExit,
+    stderrTail,
     terminate() {
       if (!record.exit) child.kill('SIGTERM');
       return true;

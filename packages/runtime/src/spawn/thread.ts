@@ -43,6 +43,8 @@ export function startThread(options: StartOptions, connect: ConnectPort<unknown>
       return record.exit;
     },
     onExit: record.onExit,
+    // A thread shares this process's stderr: what it printed is on the terminal already.
+    stderrTail: () => '',
     terminate: () => false,
     kill() {
       if (!record.exit) void worker.terminate();
