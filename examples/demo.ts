@@ -42,6 +42,9 @@ function processTable(): Proc[] {
 
 /** `node --import tsx …/demo.ts` → `node demo.ts`: flags and tsx's loader left out, paths to base names. */
 function shorten(argv: string[]): string {
+  // A shell running a script (`sh -c <script>`) is named by its first word: the root's
+  // sentinel calls itself `harrow-sentinel`.
+  if (argv[1] === '-c') return argv[0]!.split('/').pop()!;
   let kept: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]!;

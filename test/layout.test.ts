@@ -26,8 +26,8 @@ describe('import direction (scripts/layer-rules.cjs)', () => {
 
   it('fails an import from a lower floor to a higher one, between folders of one floor, and a cycle; allows a downward import', async () => {
     let found = await violations({
-      'packages/runtime/src/nursery/nursery.ts': "import { sentinel } from '../spawn/reaper.ts';\nexport const nursery = sentinel;\n",
-      'packages/runtime/src/spawn/reaper.ts': "export const sentinel = 1;\n",
+      'packages/runtime/src/nursery/nursery.ts': "import { sentinel } from '../spawn/sentinel.ts';\nexport const nursery = sentinel;\n",
+      'packages/runtime/src/spawn/sentinel.ts': "export const sentinel = 1;\n",
       'packages/runtime/src/spawn/process.ts': "import { nursery } from '../nursery/nursery.ts';\nexport const up = nursery;\n",
       'packages/runtime/src/dialog/peer.ts': "import { pool } from '../worker-pool/pool.ts';\nexport const peer = pool;\n",
       'packages/runtime/src/worker-pool/pool.ts': "export const pool = 1;\n",

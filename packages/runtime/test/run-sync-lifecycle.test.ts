@@ -1,6 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { run, spawn, until } from 'effection';
 import { describe, expect, it } from 'vitest';
+import { RemoteActorError, openNursery } from '../src/index.ts';
+import { holdInGrandchild } from './fixtures/run-sync-in-actor.ts';
 import { alive, expectNoLeaks, perTest, startProgram, waitFor } from './helpers.ts';
 
 /*
@@ -10,6 +13,7 @@ import { alive, expectNoLeaks, perTest, startProgram, waitFor } from './helpers.
  */
 
 const root = new URL('./programs/run-sync-root.ts', import.meta.url);
+const inActor = new URL('./fixtures/run-sync-in-actor.ts', import.meta.url);
 
 const env = perTest({ leakCheck: false });
 
@@ -44,18 +48,40 @@ describe('the workers of a program that dies', () => {
     await expectNoLeaks(env.tag, 1_000);
   });
 
-  it('SIGKILL of the program: a busy worker exits as soon as its call ends, an idle one at once', async () => {
+  it('SIGKILL of the program: its busy worker is gone within 1 s too, its call cut short', async () => {
     let program = startProgram(root, ['busy', 'process', env.dir]);
     let line = await program.line(/^workers /);
     let idle = pidOf(line.split(' ')[1]!);
     let busy = pidOf(await waitForText(join(env.dir, 'busy.started')));
     program.process.kill('SIGKILL');
     await program.exited;
-    await waitFor(() => !alive(idle), 1_000, 'the idle worker to exit');
-    // A synchronous call cannot be interrupted from inside its process: it finishes first.
-    expect(alive(busy)).toBe(true);
-    writeFileSync(join(env.dir, 'busy.go'), '');
-    await expectNoLeaks(env.tag, 1_000);
+    await waitFor(() => !alive(idle) && !alive(busy), 1_000, 'both workers to exit');
+    expect(existsSync(join(env.dir, 'busy.done'))).toBe(false);
+    await expectNoLeaks(env.tag);
+  });
+
+  it('SIGKILL of an actor below the root: its busy worker is gone within 1 s, its call cut short', async () => {
+    let outcome = await run(function* () {
+      let nursery = yield* openNursery({ spare: false });
+      let portal = yield* nursery.startActor('computer', { enableModules: [inActor] });
+      let call = yield* spawn(function* () {
+        try {
+          return yield* portal.run(holdInGrandchild, env.dir);
+        } catch (error) {
+          return error;
+        }
+      });
+      let busy = pidOf(yield* until(waitForText(join(env.dir, 'busy.started'))));
+      let grandchild = Number(yield* until(waitForText(join(env.dir, 'grandchild.pid'))));
+      process.kill(grandchild, 'SIGKILL');
+      // While the actors above it live on: nothing but the worker's own watch can end it.
+      yield* until(waitFor(() => !alive(busy), 1_000, 'the busy worker to exit'));
+      return yield* call;
+    });
+    expect(outcome).toBeInstanceOf(RemoteActorError);
+    expect((outcome as RemoteActorError).type).toBe('BrokenActorError');
+    expect(existsSync(join(env.dir, 'busy.done'))).toBe(false);
+    await expectNoLeaks(env.tag);
   });
 });
 

@@ -134,7 +134,7 @@ describe.each(['process', 'thread'] as const)('runSync (%s workers)', (workerTyp
       // Killed and reaped before the halt completed.
       if (workerType === 'process') {
         expect(alive(pidOf(id))).toBe(false);
-        yield* until(expectNoLeaks(tag));
+        yield* until(expectNoLeaks(tag, 0, { ownSentinel: true }));
       }
       expect(ctx.statistics()).toEqual({ idleWorkers: 0, runningWorkers: 0 });
       let next = yield* ctx.runSync(whoAmI, []);
@@ -153,7 +153,7 @@ describe.each(['process', 'thread'] as const)('runSync (%s workers)', (workerTyp
       expect(performance.now() - haltedAt).toBeLessThan(1_000);
       if (workerType === 'process') {
         expect(alive(pidOf(id))).toBe(false);
-        yield* until(expectNoLeaks(tag));
+        yield* until(expectNoLeaks(tag, 0, { ownSentinel: true }));
       }
       expect(yield* ctx.runSync(add, [1, 2])).toBe(3);
     });
@@ -287,7 +287,7 @@ describe.each(['process', 'thread'] as const)('runSync (%s workers)', (workerTyp
       expect(cold).toBeInstanceOf(TypeError);
       expect((cold as Error).message).toBe('args[0].cb is a function');
       expect(ctx.statistics()).toEqual({ idleWorkers: 0, runningWorkers: 0 });
-      if (workerType === 'process') yield* until(expectNoLeaks(tag));
+      if (workerType === 'process') yield* until(expectNoLeaks(tag, 0, { ownSentinel: true }));
 
       let id = yield* ctx.runSync(whoAmI, []);
       let warm = yield* caught(ctx.runSync(add, [1, { cb: () => 1 }] as never));

@@ -12,6 +12,7 @@ import { importEnabled, importError } from '../base/modules.ts';
 import { markNotRoot } from '../base/remote.ts';
 import { fail, serveRun } from '../dialog/run.ts';
 import { serveCall, serveListener } from '../dialog/serve.ts';
+import { closeDefaultPool } from '../worker-pool/run-sync.ts';
 
 /**
  * Run this process (or thread) as a spawned actor over `channel` to its parent, and resolve
@@ -54,6 +55,8 @@ const SPARE_WARM_AFTER_MS = 50;
  */
 function* actorMain(channel: Channel): Operation<number> {
   yield* ensure(() => channel.close());
+  // Its runSync workers (and their sentinel) go before it does, once its calls have stopped.
+  yield* ensure(() => closeDefaultPool());
   channel.post({ type: 'booted', pid: process.pid });
   let inbox = yield* channel.messages;
   // A spare may wait here for long. Meanwhile it loads the rest of the runtime (index.ts and all

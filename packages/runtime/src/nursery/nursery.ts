@@ -13,7 +13,6 @@ import { useActor } from './root.ts';
 import { childExecArgv } from '../spawn/exec-argv.ts';
 import { bootSlot } from '../spawn/boot-slots.ts';
 import type { ChildHandle, StartOptions } from '../spawn/handle.ts';
-import { reaper } from '../spawn/reaper.ts';
 import { startProcess } from '../spawn/process.ts';
 import { startThread } from '../spawn/thread.ts';
 import { resolveModule } from '../base/modules.ts';
@@ -112,17 +111,11 @@ export function openNursery(options: NurseryOptions = {}): Operation<Nursery> {
 }
 
 /**
- * Start an actor process. The root's children lead process groups of their own (see
- * spawn/process.ts), which the root's sentinel watches in case the root is killed.
+ * Start an actor process. The root's children lead process groups of their own, which the
+ * root's sentinel watches in case the root is killed (see spawn/process.ts).
  */
-function startDetachable(options: StartOptions): ChildHandle {
-  let detached = !isChildActor();
-  let handle = startProcess({ ...options, detached, captureBootStderr: true });
-  if (detached) {
-    reaper.track(handle.pid);
-    handle.onExit(() => reaper.untrack(handle.pid));
-  }
-  return handle;
+function startActorProcess(options: StartOptions): ChildHandle {
+  return startProcess({ ...options, group: isChildActor() ? undefined : 'tree', captureBootStderr: true });
 }
 
 function sameEnv(a: NodeJS.ProcessEnv, b: NodeJS.ProcessEnv): boolean {
@@ -215,7 +208,7 @@ class ActorNursery implements Nursery {
     if (!this.options.spare || this.closing || this.spare || !isMainThread) return;
     let handle: ChildHandle;
     try {
-      handle = startDetachable({ execArgv: childExecArgv(), env: process.env });
+      handle = startActorProcess({ execArgv: childExecArgv(), env: process.env });
     } catch (error) {
       this.actor.log.warn({ err: error }, 'could not start a spare process');
       return;
@@ -277,7 +270,7 @@ class ActorNursery implements Nursery {
     if (options.spawn !== undefined && options.spawn !== 'process') {
       throw new TypeError(`spawn must be 'process' or 'thread', got ${JSON.stringify(options.spawn)}`);
     }
-    return startDetachable({ execArgv: childExecArgv(options.execArgv), env });
+    return startActorProcess({ execArgv: childExecArgv(options.execArgv), env });
   }
 
   private finished(child: ChildActor): void {

@@ -9,13 +9,14 @@ import type { Owner } from './owner.ts';
 import { onInterrupt } from '../base/interrupts.ts';
 import { isChildActor } from '../base/remote.ts';
 import { serveListener } from '../dialog/serve.ts';
-import { reaper } from '../spawn/reaper.ts';
+import { sentinel } from '../spawn/sentinel.ts';
 
 interface Root {
   actor: Actor;
   users: number;
   ready: WithResolvers<void>;
   destroy(): Operation<void>;
+  releaseSentinel(): Operation<void>;
   removeDir(): void;
   unsubscribe(): void;
 }
@@ -44,7 +45,7 @@ export function* useActor(owner: Owner): Operation<Actor> {
 function startRoot(): Root {
   let dir = mkdtempSync(join(tmpdir(), 'harrow-'));
   let [scope, destroyScope] = createScope();
-  reaper.enable();
+  let releaseSentinel = sentinel.use();
   let actor = new Actor('root', rootUid(), undefined, dir, scope, logLevel());
   setCurrentActor(actor);
   let ready = withResolvers<void>();
@@ -77,6 +78,7 @@ function startRoot(): Root {
     *destroy() {
       yield* destroyScope();
     },
+    releaseSentinel,
     removeDir,
   };
 }
@@ -88,7 +90,7 @@ function* release(state: Root): Operation<void> {
   if (maybeCurrentActor() === state.actor) setCurrentActor(undefined);
   state.unsubscribe();
   yield* state.destroy();
-  yield* reaper.stop();
+  yield* state.releaseSentinel();
   state.removeDir();
   process.off('exit', state.removeDir);
 }

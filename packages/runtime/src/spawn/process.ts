@@ -5,11 +5,15 @@ import { BOOT, PROCESS_ACTOR_MAIN } from './entries.ts';
 import { TSX_LOADER } from './exec-argv.ts';
 import { bootStderrStdio, realStderrFd, relayStderr } from './stderr.ts';
 import { exitRecord, type ChildHandle, type StartOptions } from './handle.ts';
+import { sentinel, type GroupKind } from './sentinel.ts';
 
 /** What `startProcess` needs. */
 export interface ProcessOptions extends StartOptions {
-  /** Start a new session and process group (see below). */
-  detached: boolean;
+  /**
+   * Start the child in a new session and process group that this process's sentinel watches
+   * (see below and sentinel.ts); else it stays in this process's group.
+   */
+  group?: GroupKind;
   /** Capture what the child prints to stderr while it boots (an actor: see stderr.ts); a runSync worker's is simply inherited. */
   captureBootStderr?: boolean;
 }
@@ -25,9 +29,10 @@ const channelOver: ConnectSocket<Channel> = (socket, peer) => createChannel(sock
  * die, however we die, it reads end-of-file and cancels itself. stdout and stderr are
  * inherited, so `console.log` in any actor shows up; stdin is not (the root owns the terminal).
  *
- * `detached` puts the child in a new session and process group: the root does this for its
- * children so that Ctrl-C at a terminal reaches only the root, which cancels the tree in order,
- * and so that a final SIGKILL to the group also takes any grandchild left behind. Deeper
+ * `group` puts the child in a new session and process group: the root does this for its actor
+ * children, and every process for its runSync workers, so that Ctrl-C at a terminal reaches
+ * only the root, which cancels the tree in order, and so that a final SIGKILL to the group
+ * (on exit, or by the sentinel if this process dies) also takes anything left behind. Deeper
  * actors stay in their ancestor's group.
  *
  * `connect` builds what talks over fd 3 (default: a `Channel`); the runSync pool passes its own.
@@ -39,7 +44,7 @@ export function startProcess(options: ProcessOptions, connect: ConnectSocket<unk
   let child = spawn(process.execPath, [...options.execArgv, BOOT.pathname, TSX_LOADER, options.entry ?? PROCESS_ACTOR_MAIN], {
     stdio: capture ? ['ignore', 'inherit', capture.stdio[0], 'pipe', capture.stdio[2]] : ['ignore', 'inherit', realStderrFd(), 'pipe'],
     env: capture ? { ...options.env, ...capture.env } : options.env,
-    detached: options.detached,
+    detached: options.group !== undefined,
   });
   let stderrTail = capture && child.stderr ? relayStderr(child.stderr) : () => '';
   let record = exitRecord();
@@ -48,7 +53,7 @@ export function startProcess(options: ProcessOptions, connect: ConnectSocket<unk
   let stderrOpen = capture !== undefined && child.stderr !== null;
   let exited = (code: number | null, signal: string | null) => {
     // Whatever of the child's group is left behind goes with it.
-    if (options.detached && !exit) killGroup(pid, 'SIGKILL');
+    if (options.group && !exit) killGroup(pid, 'SIGKILL');
     exit ??= { code, signal };
     if (!stderrOpen) record.exited(exit);
   };
@@ -63,6 +68,10 @@ export function startProcess(options: ProcessOptions, connect: ConnectSocket<unk
   });
   child.on('exit', exited);
   let pid = child.pid ?? -1;
+  if (options.group) {
+    sentinel.track(pid, options.group);
+    record.onExit(() => sentinel.untrack(pid));
+  }
   let socket = child.stdio[3] as Socket;
   let channel = connect(socket, `actor process ${pid}`);
   return {
@@ -79,7 +88,7 @@ export function startProcess(options: ProcessOptions, connect: ConnectSocket<unk
     },
     kill() {
       if (record.exit) return;
-      if (options.detached) killGroup(pid, 'SIGKILL');
+      if (options.group) killGroup(pid, 'SIGKILL');
       child.kill('SIGKILL');
     },
     keepAlive(on) {

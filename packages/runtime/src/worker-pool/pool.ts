@@ -2,6 +2,7 @@ import { assertEncodable } from '@harrow/transport';
 import { action, all, ensure, resource, type Operation } from 'effection';
 import { unbox } from '../base/boxing.ts';
 import { bootSlot } from '../spawn/boot-slots.ts';
+import { sentinel } from '../spawn/sentinel.ts';
 import { WorkerCache } from './cache.ts';
 import { holdEventLoop, releaseEventLoop } from './keep-alive.ts';
 import { Limiter } from '../base/limiter.ts';
@@ -59,9 +60,12 @@ export class Pool implements WorkerContext {
   private running = 0;
   private closed = false;
   private idleWaiters = new Set<() => void>();
+  /** Process workers are watched by this process's sentinel for as long as the context lasts. */
+  private releaseSentinel: (() => Operation<void>) | undefined;
 
   constructor(private settings: ContextSettings) {
     this.limiter = new Limiter(settings.limit);
+    if (settings.workerType === 'process') this.releaseSentinel = sentinel.use();
   }
 
   *runSync<F extends (...args: any[]) => any>(fn: F, args?: Parameters<F>, options: RunSyncOptions = {}): Operation<ReturnType<F>> {
@@ -141,6 +145,7 @@ export class Pool implements WorkerContext {
     }
     let workers = [...this.workers];
     if (workers.length > 0) yield* all(workers.map((worker) => worker.stop(STOP_GRACE_MS)));
+    if (this.releaseSentinel) yield* this.releaseSentinel();
   }
 
   private *start(): Operation<PoolWorker> {

@@ -3,10 +3,11 @@ import { Pool, type RunSyncOptions } from './pool.ts';
 import { contextSettings } from './options.ts';
 
 /*
- * The default context belongs to the process, not to a scope: it is made on the first call and
- * never closed. That is safe because it holds nothing open: idle workers do not keep the event
- * loop alive, each exits after its idle timeout, and each exits at once when this process
- * ends, however it ends (end of file on its link).
+ * The default context belongs to the process, not to a scope: it is made on the first call. In
+ * a program it is never closed. That is safe because it holds nothing open: idle workers do not
+ * keep the event loop alive, each exits after its idle timeout, and each exits at once when this
+ * process ends, however it ends (end of file on its link, or its sentinel). An actor closes it
+ * as it stops (`closeDefaultPool`), so that nothing of it outlives the actor.
  */
 let defaultPool: Pool | undefined;
 
@@ -33,4 +34,11 @@ let defaultPool: Pool | undefined;
 export function runSync<F extends (...args: any[]) => any>(fn: F, args?: Parameters<F>, options?: RunSyncOptions): Operation<ReturnType<F>> {
   defaultPool ??= new Pool(contextSettings({}));
   return defaultPool.runSync(fn, args, options);
+}
+
+/** End the default context, if there is one: wait for its calls, stop its workers. An actor's last step. */
+export function* closeDefaultPool(): Operation<void> {
+  let pool = defaultPool;
+  defaultPool = undefined;
+  if (pool) yield* pool.close();
 }

@@ -2,13 +2,13 @@ import { TransportError } from '@harrow/transport';
 import { Ok, action, type Effect, type Operation, type Result } from 'effection';
 import { BrokenWorkerError, type BoxedError } from '../base/errors.ts';
 import { unbox } from '../base/boxing.ts';
-import { isChildActor } from '../base/remote.ts';
 import { WORKER_MAIN } from '../spawn/entries.ts';
 import { childExecArgv } from '../spawn/exec-argv.ts';
 import type { ChildHandle, Exit } from '../spawn/handle.ts';
 import { startProcess } from '../spawn/process.ts';
 import { startThread } from '../spawn/thread.ts';
 import { socketLink, type Link } from './link.ts';
+import { callEnded, callHalted, callStarted, type WaitedCall } from './waited-calls.ts';
 import { threadLink } from './thread-link.ts';
 import type { FromWorker, ToWorker } from './messages.ts';
 
@@ -61,6 +61,8 @@ export class PoolWorker {
   private initError: Error | undefined;
   private fnName = '';
   private killOnCancel = false;
+  /** The job in flight, where a halt of its caller would wait for it. */
+  private waited: WaitedCall | undefined;
   /** Receives the reply (or the death) of the job in flight. */
   private settle: ((reply: Reply) => void) | undefined;
   private bootWaiters: (() => void)[] = [];
@@ -72,7 +74,7 @@ export class PoolWorker {
       this.handle = startThread({ execArgv: [], env: process.env, entry: WORKER_MAIN }, threadLink);
       this.label = `thread #${++started}`;
     } else {
-      this.handle = startProcess({ execArgv: childExecArgv(), env: process.env, entry: WORKER_MAIN, detached: !isChildActor() }, socketLink);
+      this.handle = startProcess({ execArgv: childExecArgv(), env: process.env, entry: WORKER_MAIN, group: 'worker' }, socketLink);
       this.label = `process ${this.handle.pid}`;
     }
     this.handle.channel.attach({
@@ -119,6 +121,7 @@ export class PoolWorker {
     this.busy = true;
     this.fnName = job.fn;
     this.killOnCancel = killOnCancel;
+    if (!killOnCancel) this.waited = callStarted(() => this.handle.kill());
     return (yield this.reply) as Reply;
   }
 
@@ -163,6 +166,8 @@ export class PoolWorker {
       this.handle.kill();
       this.whenGone(() => exited(Ok()));
     } else {
+      // A second Ctrl-C kills the worker instead (waited-calls.ts).
+      if (this.waited) callHalted(this.waited);
       this.settle = () => exited(Ok());
     }
   }
@@ -197,6 +202,8 @@ export class PoolWorker {
     let settle = this.settle;
     this.settle = undefined;
     this.busy = false;
+    if (this.waited) callEnded(this.waited);
+    this.waited = undefined;
     settle?.(reply);
   }
 
