@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { race, run, scoped, spawn, suspend, until } from 'effection';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActorCancelledError, BrokenActorError, RemoteActorError, currentActor, openNursery } from '../src/index.ts';
@@ -149,12 +149,14 @@ describe('cancellation of a whole tree through its root process', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)('%s to the root cancels the tree gracefully: every cleanup runs, nothing is left', async (signal) => {
     let program = startProgram(treeRoot, ['3', '2', env.dir]);
     await waitFor(() => markers(env.dir).filter((name) => name.endsWith('.ready')).length === TREE_ACTORS, 30_000, 'the tree');
+    let sockets = socketDirOf(await program.line(/^root \d+ started/));
     program.process.kill(signal);
     let exit = await program.exited;
     expect(exit.code).toBe(signal === 'SIGINT' ? 130 : 143);
     let cleaned = markers(env.dir).filter((name) => name.endsWith('.cleanup'));
     expect(cleaned).toHaveLength(TREE_ACTORS + 1);
     await expectNoLeaks(env.tag);
+    expect(existsSync(sockets)).toBe(false);
   }, 60_000);
 
   it('SIGINT to the root while a nursery waits at the end of its scope for a runInActor child', async () => {
@@ -172,11 +174,14 @@ describe('cancellation of a whole tree through its root process', () => {
     let program = startProgram(treeRoot, ['3', '2', env.dir]);
     await waitFor(() => markers(env.dir).filter((name) => name.endsWith('.ready')).length === TREE_ACTORS, 30_000, 'the tree');
     expect(tagged(env.tag).length).toBeGreaterThanOrEqual(TREE_ACTORS + 1);
+    let sockets = socketDirOf(await program.line(/^root \d+ started/));
     program.process.kill('SIGKILL');
     await program.exited;
     let killed = Date.now();
     await expectNoLeaks(env.tag, 2_000);
     expect(Date.now() - killed).toBeLessThan(2_000);
+    // The tree's directory of sockets, which the root could not remove itself, is gone too.
+    expect(existsSync(sockets)).toBe(false);
   }, 60_000);
 
   it('SIGKILL of the root: even an actor stuck in synchronous code is gone within 2 s', async () => {
@@ -218,3 +223,8 @@ describe('cancellation of a whole tree through its root process', () => {
     expect(alive(actorPid)).toBe(false);
   }, 30_000);
 });
+
+/** The directory of a tree's sockets, from the root's `... listening on uds://<dir>/<uid>.sock` line. */
+function socketDirOf(line: string): string {
+  return dirname(line.slice(line.indexOf('uds://') + 'uds://'.length));
+}

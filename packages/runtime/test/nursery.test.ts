@@ -1,9 +1,9 @@
-import { all, run, scoped, sleep, spawn } from 'effection';
+import { all, run, scoped, sleep, spawn, until } from 'effection';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { currentActor, openNursery, type Portal } from '../src/index.ts';
 import { add, asyncAdd, slowAdd, whoami } from './fixtures/basic.ts';
-import { envOf } from './fixtures/cleanup.ts';
-import { compileServices, expectNoLeaks, tagProcesses, zombieChildren } from './helpers.ts';
+import { envOf, waitWithCleanup } from './fixtures/cleanup.ts';
+import { compileServices, expectNoLeaks, markers, tagProcesses, tempDir, waitFor, zombieChildren } from './helpers.ts';
 
 const basic = new URL('./fixtures/basic.ts', import.meta.url);
 const cleanupModule = new URL('./fixtures/cleanup.ts', import.meta.url);
@@ -118,15 +118,23 @@ describe.each(['process', 'thread'] as const)('nursery and portals (%s actors)',
     });
   }, 120_000);
 
-  it('cancels startActor actors when the scope ends, even with calls in flight', async () => {
-    await run(function* () {
-      yield* scoped(function* () {
-        let nursery = yield* openNursery();
-        let portal = yield* nursery.startActor('sleeper', { enableModules: [basic], spawn: backend });
-        yield* spawn(() => portal.run(slowAdd, 1, 1));
-        yield* sleep(1);
+  it('cancels startActor actors when the scope ends, even with calls in flight, which are halted', async () => {
+    let dir = tempDir();
+    try {
+      await run(function* () {
+        yield* scoped(function* () {
+          let nursery = yield* openNursery();
+          let portal = yield* nursery.startActor('sleeper', { enableModules: [cleanupModule], spawn: backend });
+          yield* spawn(() => portal.run(waitWithCleanup, dir.path, 'call'));
+          // The call is running in the actor when the scope ends.
+          yield* until(waitFor(() => markers(dir.path).includes('call.started'), 10_000, 'the call to start'));
+        });
       });
-    });
+      // Its task was halted (its cleanup ran) before the actor exited.
+      expect(markers(dir.path)).toEqual(['call.cleanup', 'call.started']);
+    } finally {
+      dir.remove();
+    }
   });
 });
 

@@ -46,6 +46,7 @@ function startRoot(): Root {
   let dir = mkdtempSync(join(tmpdir(), 'harrow-'));
   let [scope, destroyScope] = createScope();
   let releaseSentinel = sentinel.use();
+  sentinel.removeOnDeath(dir);
   let actor = new Actor('root', rootUid(), undefined, dir, scope, logLevel());
   setCurrentActor(actor);
   let ready = withResolvers<void>();
@@ -90,7 +91,8 @@ function* release(state: Root): Operation<void> {
   if (maybeCurrentActor() === state.actor) setCurrentActor(undefined);
   state.unsubscribe();
   yield* state.destroy();
-  yield* state.releaseSentinel();
   state.removeDir();
+  sentinel.removeOnDeath(undefined);
+  yield* state.releaseSentinel();
   process.off('exit', state.removeDir);
 }

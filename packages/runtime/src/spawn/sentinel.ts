@@ -13,7 +13,8 @@ import { action, type Operation } from 'effection';
  * the groups of runSync workers at once (a worker has nothing to clean up, and a busy one would
  * compute on for nothing), gives the actor trees a second to cancel themselves gracefully, then
  * kills their groups too. It ignores the signals a terminal sends to a whole foreground group, so
- * that Ctrl-C (which the root turns into a graceful cancel) does not take it away.
+ * that Ctrl-C (which the root turns into a graceful cancel) does not take it away. Last, it
+ * removes the directory of the tree's sockets, which a root killed outright cannot do itself.
  *
  * One sentinel serves the whole process, for as many users as need it (the root actor, each
  * worker pool with process workers): it starts with the first group tracked and says goodbye
@@ -23,9 +24,11 @@ const SCRIPT = `
 trap '' INT TERM HUP QUIT
 trees=''
 workers=''
+dir=''
 while IFS= read -r line; do
   case "$line" in
     exit) exit 0 ;;
+    d*) dir="\${line#d}" ;;
     t*) trees="$trees \${line#t}" ;;
     w*) workers="$workers \${line#w}" ;;
     -*) kept=''; for g in $trees; do [ "$g" = "\${line#-}" ] || kept="$kept $g"; done; trees="$kept"
@@ -33,9 +36,11 @@ while IFS= read -r line; do
   esac
 done
 for g in $workers; do kill -9 "-$g" 2>/dev/null; done
-[ -n "$trees" ] || exit 0
-sleep 1
-for g in $trees; do kill -9 "-$g" 2>/dev/null; done
+if [ -n "$trees" ]; then
+  sleep 1
+  for g in $trees; do kill -9 "-$g" 2>/dev/null; done
+fi
+[ -z "$dir" ] || rm -rf -- "$dir"
 `;
 
 /** What a tracked group is: an actor's tree (a second's grace to cancel itself) or a runSync worker (killed at once). */
@@ -67,6 +72,17 @@ class Sentinel {
     if (this.users === 0 || pid <= 0) return;
     this.start();
     this.write(`${kind === 'tree' ? 't' : 'w'}${pid}`);
+  }
+
+  /**
+   * Remove `dir` if this process dies (the root's directory of sockets); `undefined`: it no
+   * longer needs removing. This starts the sentinel: a root must leave nothing behind however it ends.
+   */
+  removeOnDeath(dir: string | undefined): void {
+    if (dir === undefined) return this.write('d');
+    if (this.users === 0 || dir.includes('\n')) return;
+    this.start();
+    this.write(`d${dir}`);
   }
 
   /** The group led by `pid` is gone: forget it, so a later group reusing the id is never hit. */
