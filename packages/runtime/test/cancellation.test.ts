@@ -7,9 +7,11 @@ import { add } from './fixtures/basic.ts';
 import { slowCleanup, waitWithCleanup } from './fixtures/cleanup.ts';
 import { failNow } from './fixtures/failing.ts';
 import { spin } from './fixtures/misbehaving.ts';
+import { processesOfAThread } from './fixtures/run-sync-in-actor.ts';
 import { alive, expectNoLeaks, markers, perTest, startProgram, tagged, waitFor } from './helpers.ts';
 
 const basic = new URL('./fixtures/basic.ts', import.meta.url);
+const inActor = new URL('./fixtures/run-sync-in-actor.ts', import.meta.url);
 const cleanup = new URL('./fixtures/cleanup.ts', import.meta.url);
 const misbehaving = new URL('./fixtures/misbehaving.ts', import.meta.url);
 const treeRoot = new URL('./programs/tree-root.ts', import.meta.url);
@@ -116,6 +118,36 @@ describe.each(['process', 'thread'] as const)('cancellation (%s actors)', (backe
     });
     expect(error).toBeInstanceOf(RemoteActorError);
     expect(markers(env.dir)).toEqual(['fail-1', 'sibling.cleanup', 'sibling.started']);
+  });
+});
+
+describe('processes of a thread actor', () => {
+  it('a thread actor killed outright: its process actor and its busy runSync worker are ended and reaped, not left as zombies', async () => {
+    let started = performance.now();
+    await run(function* () {
+      let nursery = yield* openNursery({ spare: false });
+      let thread = yield* nursery.startActor('thread-parent', { enableModules: [inActor], spawn: 'thread' });
+      yield* spawn(function* () {
+        try {
+          yield* thread.run(processesOfAThread, env.dir);
+        } catch {
+          // ended with its actor
+        }
+      });
+      let child = Number(yield* until(textOf(join(env.dir, 'process-child.pid'))));
+      let worker = Number((yield* until(textOf(join(env.dir, 'busy.started')))).split(':')[0]);
+      expect(alive(child) && alive(worker)).toBe(true);
+      started = performance.now();
+      yield* thread.cancelActor({ hard: true });
+      // The main thread started them, so it reaps them, and runs their ladder: the worker is
+      // killed at once, the actor cancels itself on its connection's end.
+      yield* until(waitFor(() => !alive(worker), 1_000, 'the busy worker to be killed'));
+      yield* until(waitFor(() => !alive(child), 2_500, 'the process actor to exit'));
+    });
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(existsSync(join(env.dir, 'busy.done'))).toBe(false);
+    // Nothing alive, and no zombie of this process.
+    await expectNoLeaks(env.tag);
   });
 });
 
@@ -227,4 +259,9 @@ describe('cancellation of a whole tree through its root process', () => {
 /** The directory of a tree's sockets, from the root's `... listening on uds://<dir>/<uid>.sock` line. */
 function socketDirOf(line: string): string {
   return dirname(line.slice(line.indexOf('uds://') + 'uds://'.length));
+}
+
+async function textOf(path: string): Promise<string> {
+  await waitFor(() => existsSync(path), 20_000, path);
+  return readFileSync(path, 'utf8');
 }

@@ -92,7 +92,11 @@ export function portWire(port: MessagePort, peer = 'message port'): Wire {
         acknowledge(bytes);
       }
     },
-    end: close,
+    // A post is handed over at once: closing after it loses nothing.
+    end(then) {
+      close();
+      then?.();
+    },
     destroy: close,
   };
 }

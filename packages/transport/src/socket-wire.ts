@@ -27,7 +27,7 @@ export function socketWire(socket: Duplex, peer: string): Wire {
     write: (bytes) => socket.write(bytes),
     pause: () => socket.pause(),
     resume: () => socket.resume(),
-    end: () => socket.end(),
+    end: (then) => socket.end(then),
     destroy: () => socket.destroy(),
   };
 }

@@ -13,8 +13,8 @@ export interface Wire {
   /** Stop delivering `data` until `resume` (the reader is behind). */
   pause(): void;
   resume(): void;
-  /** Send what was written, then close gracefully. */
-  end(): void;
+  /** Send what was written, then close gracefully; `then` runs once it is all handed to the carrier. */
+  end(then?: () => void): void;
   /** Close at once, dropping anything unsent. */
   destroy(): void;
 }

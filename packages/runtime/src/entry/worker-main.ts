@@ -5,11 +5,12 @@
  * between jobs (thread-link.ts).
  */
 import { isMainThread, threadId, workerData, type MessagePort } from 'node:worker_threads';
+import { socketWire } from '@harrow/transport';
 import { keepLongStacks } from '../base/boxing.ts';
 import { markNotRoot } from '../base/remote.ts';
 import { takeLifeline } from '../spawn/lifeline.ts';
 import { writeStraightTo } from '../spawn/stderr.ts';
-import { socketLink } from '../worker-pool/link.ts';
+import { wireLink } from '../worker-pool/link.ts';
 import { portOutbox, serveBlocking } from '../worker-pool/thread-link.ts';
 import { JobRunner, serveEvents } from '../worker-pool/worker-loop.ts';
 
@@ -21,7 +22,7 @@ if (isMainThread) {
   // Ctrl-C at a terminal goes to the whole foreground process group: the parent turns it into
   // cancellation, which decides what happens to the job running here.
   process.on('SIGINT', () => {});
-  let link = socketLink(takeLifeline());
+  let link = wireLink(socketWire(takeLifeline(), 'its pool'));
   let self = { name: 'runSync worker', uid: String(process.pid) };
   serveEvents(link, new JobRunner(link, self, (code) => link.close(() => process.exit(code)), true));
 } else {

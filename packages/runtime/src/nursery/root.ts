@@ -9,6 +9,7 @@ import type { Owner } from './owner.ts';
 import { onInterrupt } from '../base/interrupts.ts';
 import { isChildActor } from '../base/remote.ts';
 import { serveListener } from '../dialog/serve.ts';
+import { orphansSettled } from '../spawn/process-host.ts';
 import { sentinel } from '../spawn/sentinel.ts';
 
 interface Root {
@@ -91,6 +92,8 @@ function* release(state: Root): Operation<void> {
   if (maybeCurrentActor() === state.actor) setCurrentActor(undefined);
   state.unsubscribe();
   yield* state.destroy();
+  // Processes of thread actors killed outright are on their ladder in the main thread: they go first.
+  yield* orphansSettled();
   state.removeDir();
   sentinel.removeOnDeath(undefined);
   yield* state.releaseSentinel();

@@ -1,114 +1,21 @@
-import { spawn } from 'node:child_process';
-import type { Socket } from 'node:net';
-import { createChannel, socketWire, type Channel } from '@harrow/transport';
-import { BOOT, PROCESS_ACTOR_MAIN } from './entries.ts';
-import { TSX_LOADER } from './exec-argv.ts';
-import { bootStderrStdio, realStderrFd, relayStderr } from './stderr.ts';
-import { exitRecord, type ChildHandle, type StartOptions } from './handle.ts';
-import { sentinel, type GroupKind } from './sentinel.ts';
+import { isMainThread } from 'node:worker_threads';
+import { createChannel } from '@harrow/transport';
+import type { ChildHandle } from './handle.ts';
+import { startLocalProcess, type ConnectWire, type ProcessOptions } from './local-process.ts';
+import { startThroughHost } from './process-host.ts';
 
-/** What `startProcess` needs. */
-export interface ProcessOptions extends StartOptions {
-  /**
-   * Start the child in a new session and process group that this process's sentinel watches
-   * (see below and sentinel.ts); else it stays in this process's group.
-   */
-  group?: GroupKind;
-  /** Capture what the child prints to stderr while it boots (an actor: see stderr.ts); a runSync worker's is simply inherited. */
-  captureBootStderr?: boolean;
-}
-
-/** What runs over a child's fd 3: the actor protocol's `Channel`, or a spawner's own connection. */
-export type ConnectSocket<C> = (socket: Socket, peer: string) => C;
-
-const channelOver: ConnectSocket<Channel> = (socket, peer) => createChannel(socketWire(socket, peer));
+export type { ConnectWire, ProcessOptions } from './local-process.ts';
 
 /**
- * Start a child process running `options.entry` (default `entry/process-main.ts`) through boot.mjs.
- * Its fd 3 is one end of a socket pair that is both its channel to us and its lifeline: if we
- * die, however we die, it reads end-of-file and cancels itself. stdout and stderr are
- * inherited, so `console.log` in any actor shows up; stdin is not (the root owns the terminal).
+ * Start a child process (local-process.ts says what it runs and how it is connected). On the
+ * main thread it is our own; on a worker thread the main thread starts, reaps and, if the thread
+ * dies, cancels it (process-host.ts), and the handle is the same.
  *
- * `group` puts the child in a new session and process group: the root does this for its actor
- * children, and every process for its runSync workers, so that Ctrl-C at a terminal reaches
- * only the root, which cancels the tree in order, and so that a final SIGKILL to the group
- * (on exit, or by the sentinel if this process dies) also takes anything left behind. Deeper
- * actors stay in their ancestor's group.
- *
- * `connect` builds what talks over fd 3 (default: a `Channel`); the runSync pool passes its own.
+ * `connect` builds what talks over the child's fd 3 (default: a `Channel`); the runSync pool
+ * passes its own.
  */
 export function startProcess(options: ProcessOptions): ChildHandle;
-export function startProcess<C>(options: ProcessOptions, connect: ConnectSocket<C>): ChildHandle<C>;
-export function startProcess(options: ProcessOptions, connect: ConnectSocket<unknown> = channelOver): ChildHandle<unknown> {
-  let capture = options.captureBootStderr ? bootStderrStdio() : undefined;
-  let child = spawn(process.execPath, [...options.execArgv, BOOT.pathname, TSX_LOADER, options.entry ?? PROCESS_ACTOR_MAIN], {
-    stdio: capture ? ['ignore', 'inherit', capture.stdio[0], 'pipe', capture.stdio[2]] : ['ignore', 'inherit', realStderrFd(), 'pipe'],
-    env: capture ? { ...options.env, ...capture.env } : options.env,
-    detached: options.group !== undefined,
-  });
-  let stderrTail = capture && child.stderr ? relayStderr(child.stderr) : () => '';
-  let record = exitRecord();
-  let exit: { code: number | null; signal: string | null } | undefined;
-  // A captured stderr is read to its end before the exit is told, so that the tail is whole.
-  let stderrOpen = capture !== undefined && child.stderr !== null;
-  let exited = (code: number | null, signal: string | null) => {
-    // Whatever of the child's group is left behind goes with it.
-    if (options.group && !exit) killGroup(pid, 'SIGKILL');
-    exit ??= { code, signal };
-    if (!stderrOpen) record.exited(exit);
-  };
-  child.stderr?.on('close', () => {
-    stderrOpen = false;
-    if (exit) record.exited(exit);
-  });
-  // A spawn that fails (EAGAIN, ENOMEM) reports 'error' and no 'exit'.
-  child.on('error', () => {
-    stderrOpen = false;
-    exited(null, null);
-  });
-  child.on('exit', exited);
-  let pid = child.pid ?? -1;
-  if (options.group) {
-    sentinel.track(pid, options.group);
-    record.onExit(() => sentinel.untrack(pid));
-  }
-  let socket = child.stdio[3] as Socket;
-  let channel = connect(socket, `actor process ${pid}`);
-  return {
-    pid,
-    channel,
-    get exit() {
-      return record.exit;
-    },
-    onExit: record.onExit,
-    stderrTail,
-    terminate() {
-      if (!record.exit) child.kill('SIGTERM');
-      return true;
-    },
-    kill() {
-      if (record.exit) return;
-      if (options.group) killGroup(pid, 'SIGKILL');
-      child.kill('SIGKILL');
-    },
-    keepAlive(on) {
-      if (on) {
-        child.ref();
-        socket.ref();
-      } else {
-        child.unref();
-        socket.unref();
-      }
-    },
-  };
-}
-
-/** Signal a whole process group; nothing if it is already empty. */
-function killGroup(leader: number, signal: NodeJS.Signals): void {
-  if (leader <= 0) return;
-  try {
-    process.kill(-leader, signal);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
+export function startProcess<C>(options: ProcessOptions, connect: ConnectWire<C>): ChildHandle<C>;
+export function startProcess(options: ProcessOptions, connect: ConnectWire<unknown> = createChannel): ChildHandle<unknown> {
+  return isMainThread ? startLocalProcess(options, connect) : startThroughHost(options, connect);
 }

@@ -31,16 +31,31 @@ export function bootStderrStdio(): { stdio: ['pipe', 'pipe', number]; env: Recor
   return { stdio: ['pipe', 'pipe', realStderrFd()], env: { [STDERR_FD_VARIABLE]: String(STDERR_FD_IN_CHILD) } };
 }
 
-/** Pass a child's stderr pipe on to this process's stderr, keeping its last `TAIL_BYTES`; returns the tail. */
-export function relayStderr(pipe: Readable): () => string {
-  let tail = Buffer.alloc(0);
+/**
+ * Pass a child's stderr pipe on to this process's stderr, keeping its last `TAIL_BYTES`; returns
+ * the tail. `onChunk` sees each chunk too.
+ */
+export function relayStderr(pipe: Readable, onChunk?: (chunk: Uint8Array) => void): () => string {
+  let tail = stderrTail();
   pipe.on('data', (chunk: Buffer) => {
     process.stderr.write(chunk);
-    tail = Buffer.concat([tail, chunk]);
-    if (tail.length > TAIL_BYTES) tail = tail.subarray(tail.length - TAIL_BYTES);
+    tail.add(chunk);
+    onChunk?.(chunk);
   });
   pipe.on('error', () => {}); // the child is gone; its exit says the rest
-  return () => tail.toString('utf8');
+  return tail.text;
+}
+
+/** The last `TAIL_BYTES` of what a child printed. */
+export function stderrTail(): { add(chunk: Uint8Array): void; text(): string } {
+  let tail = Buffer.alloc(0);
+  return {
+    add(chunk) {
+      tail = Buffer.concat([tail, chunk]);
+      if (tail.length > TAIL_BYTES) tail = tail.subarray(tail.length - TAIL_BYTES);
+    },
+    text: () => tail.toString('utf8'),
+  };
 }
 
 /** In a ready child: from now on its JavaScript writes to stderr go straight to the real one (see above). */

@@ -3,6 +3,7 @@ import { createChannel, portWire, type Channel } from '@harrow/transport';
 import { BOOT, THREAD_ACTOR_MAIN } from './entries.ts';
 import { TSX_API } from './exec-argv.ts';
 import { exitRecord, type ChildHandle, type StartOptions } from './handle.ts';
+import { hostPortForThread } from './process-host.ts';
 
 /** What runs over a thread's port: the actor protocol's `Channel`, or a spawner's own connection. */
 export type ConnectPort<C> = (port: MessagePort, peer: string) => C;
@@ -22,9 +23,11 @@ export function startThread(options: StartOptions): ChildHandle;
 export function startThread<C>(options: StartOptions, connect: ConnectPort<C>): ChildHandle<C>;
 export function startThread(options: StartOptions, connect: ConnectPort<unknown> = channelOver): ChildHandle<unknown> {
   let { port1, port2 } = new MessageChannel();
+  // Processes it starts are started, and reaped, by the main thread (process-host.ts).
+  let host = hostPortForThread();
   let worker = new Worker(BOOT, {
-    workerData: { port: port2, entry: options.entry ?? THREAD_ACTOR_MAIN, tsx: TSX_API },
-    transferList: [port2],
+    workerData: { port: port2, entry: options.entry ?? THREAD_ACTOR_MAIN, tsx: TSX_API, host },
+    transferList: [port2, host],
     env: options.env,
     // Not this thread's flags: under `tsx`, they would register tsx a second time.
     execArgv: options.execArgv,

@@ -1,5 +1,4 @@
-import type { Socket } from 'node:net';
-import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder, HEADER_BYTES, ProtocolError, TransportError, encode } from '@harrow/transport';
+import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder, HEADER_BYTES, ProtocolError, TransportError, encode, type Wire } from '@harrow/transport';
 
 /*
  * The connection between a pool and one worker. A worker runs one job at a time, so there is
@@ -42,8 +41,12 @@ export function encodeChecked(message: unknown): Uint8Array {
   return body;
 }
 
-/** A link over a stream socket (a process worker's fd 3), in u32 length-prefixed frames. */
-export function socketLink(socket: Socket): Link {
+/**
+ * A link over a byte wire, in u32 length-prefixed frames: a process worker's fd 3 (on both
+ * sides), or, for a pool in a worker thread, the bytes the main thread relays from that socket
+ * (spawn/process-host.ts).
+ */
+export function wireLink(wire: Wire): Link {
   let decoder = new FrameDecoder();
   let events: LinkEvents | undefined;
   let closed = false;
@@ -51,50 +54,49 @@ export function socketLink(socket: Socket): Link {
   let ended = (error?: Error) => {
     if (finished || !events) return;
     finished = closed = true;
-    socket.destroy();
+    wire.destroy();
     events.end(error);
   };
   return {
     get closed() {
-      return closed || socket.destroyed;
+      return closed;
     },
     attach(handlers) {
       events = handlers;
       let emit = (message: unknown) => handlers.message(message);
-      socket.on('data', (chunk: Buffer) => {
-        try {
-          decoder.push(chunk, emit);
-        } catch (error) {
-          ended(error as Error);
-        }
+      wire.attach({
+        data(chunk) {
+          try {
+            decoder.push(chunk, emit);
+          } catch (error) {
+            ended(error as Error);
+          }
+        },
+        drain() {},
+        end: () => ended(decoder.midFrame ? new TransportError('the worker connection ended in the middle of a frame') : undefined),
+        error: (error) => ended(new TransportError(`worker connection failed: ${error.message}`, { cause: error })),
+        close: () => ended(),
       });
-      socket.on('end', () => ended(decoder.midFrame ? new TransportError('the worker connection ended in the middle of a frame') : undefined));
-      socket.on('error', (error) => ended(new TransportError(`worker connection failed: ${error.message}`, { cause: error })));
-      socket.on('close', () => ended());
-      // Handed over paused by boot.mjs (spawn/lifeline.ts): adding listeners does not resume it.
-      socket.resume();
     },
     send(message) {
-      if (closed || socket.destroyed) throw new TransportError('the worker connection is closed');
+      if (closed) throw new TransportError('the worker connection is closed');
       let body = encodeChecked(message);
       if (body.length >= LARGE_BODY_BYTES) {
         let header = Buffer.allocUnsafe(HEADER_BYTES);
         header.writeUInt32BE(body.length, 0);
-        socket.cork();
-        socket.write(header);
-        socket.write(body);
-        socket.uncork();
+        wire.write(header);
+        wire.write(body);
         return;
       }
       let frame = Buffer.allocUnsafe(HEADER_BYTES + body.length);
       frame.writeUInt32BE(body.length, 0);
       frame.set(body, HEADER_BYTES);
-      socket.write(frame);
+      wire.write(frame);
     },
     close(then) {
+      if (finished) return then?.();
       closed = true;
-      if (socket.destroyed) then?.();
-      else socket.end(then);
+      wire.end(then);
     },
   };
 }

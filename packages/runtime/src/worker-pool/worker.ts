@@ -7,7 +7,7 @@ import { childExecArgv } from '../spawn/exec-argv.ts';
 import type { ChildHandle, Exit } from '../spawn/handle.ts';
 import { startProcess } from '../spawn/process.ts';
 import { startThread } from '../spawn/thread.ts';
-import { socketLink, type Link } from './link.ts';
+import { wireLink, type Link } from './link.ts';
 import { callEnded, callHalted, callStarted, type WaitedCall } from './waited-calls.ts';
 import { threadLink } from './thread-link.ts';
 import type { FromWorker, ToWorker } from './messages.ts';
@@ -46,8 +46,7 @@ let started = 0;
  * worker is `gone` once both its exit and the end of its link are known.
  */
 export class PoolWorker {
-  /** For messages: `process 1234`, or `thread #3`. */
-  readonly label: string;
+  private threadLabel: string | undefined;
   /** Called once the worker is gone. */
   onGone: (worker: PoolWorker) => void = () => {};
 
@@ -72,10 +71,9 @@ export class PoolWorker {
   constructor(readonly type: WorkerType, config: Config) {
     if (type === 'thread') {
       this.handle = startThread({ execArgv: [], env: process.env, entry: WORKER_MAIN }, threadLink);
-      this.label = `thread #${++started}`;
+      this.threadLabel = `thread #${++started}`;
     } else {
-      this.handle = startProcess({ execArgv: childExecArgv(), env: process.env, entry: WORKER_MAIN, group: 'worker' }, socketLink);
-      this.label = `process ${this.handle.pid}`;
+      this.handle = startProcess({ execArgv: childExecArgv(), env: process.env, entry: WORKER_MAIN, group: 'worker' }, wireLink);
     }
     this.handle.channel.attach({
       message: (message) => this.received(message as FromWorker),
@@ -90,6 +88,11 @@ export class PoolWorker {
 
   get pid(): number {
     return this.handle.pid;
+  }
+
+  /** For messages: `process 1234`, or `thread #3`. (A process started for a worker thread has its pid a moment after it starts.) */
+  get label(): string {
+    return this.threadLabel ?? `process ${this.handle.pid}`;
   }
 
   get usable(): boolean {

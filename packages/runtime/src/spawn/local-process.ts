@@ -1,0 +1,111 @@
+import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { socketWire, type Wire } from '@harrow/transport';
+import { BOOT, PROCESS_ACTOR_MAIN } from './entries.ts';
+import { TSX_LOADER } from './exec-argv.ts';
+import { bootStderrStdio, realStderrFd, relayStderr } from './stderr.ts';
+import { exitRecord, type ChildHandle, type StartOptions } from './handle.ts';
+import { sentinel, type GroupKind } from './sentinel.ts';
+
+/** What `startProcess` needs. Plain data: a worker thread sends it to the main thread (process-host.ts). */
+export interface ProcessOptions extends StartOptions {
+  /**
+   * Start the child in a new session and process group that this process's sentinel watches
+   * (see below and sentinel.ts); else it stays in this process's group.
+   */
+  group?: GroupKind;
+  /** Capture what the child prints to stderr while it boots (an actor: see stderr.ts); a runSync worker's is simply inherited. */
+  captureBootStderr?: boolean;
+}
+
+/** What runs over a child's fd 3 (a byte wire): the actor protocol's `Channel`, or a spawner's own link. */
+export type ConnectWire<C> = (wire: Wire) => C;
+
+/**
+ * Start a child process of this thread, which must be the main thread (see process.ts), running
+ * `options.entry` (default `entry/process-main.ts`) through boot.mjs. Its fd 3 is one end of a
+ * socket pair that is both its channel to us and its lifeline: if we die, however we die, it
+ * reads end-of-file and cancels itself. stdout and stderr are inherited, so `console.log` in
+ * any actor shows up; stdin is not (the root owns the terminal).
+ *
+ * `group` puts the child in a new session and process group: the root does this for its actor
+ * children, and every process for its runSync workers, so that Ctrl-C at a terminal reaches
+ * only the root, which cancels the tree in order, and so that a final SIGKILL to the group
+ * (on exit, or by the sentinel if this process dies) also takes anything left behind. Deeper
+ * actors stay in their ancestor's group.
+ *
+ * `onStderr` sees each chunk of a captured boot stderr (the host passes them on to its thread).
+ */
+export function startLocalProcess<C>(options: ProcessOptions, connect: ConnectWire<C>, onStderr?: (chunk: Uint8Array) => void): ChildHandle<C> {
+  let capture = options.captureBootStderr ? bootStderrStdio() : undefined;
+  let child = spawn(process.execPath, [...options.execArgv, BOOT.pathname, TSX_LOADER, options.entry ?? PROCESS_ACTOR_MAIN], {
+    stdio: capture ? ['ignore', 'inherit', capture.stdio[0], 'pipe', capture.stdio[2]] : ['ignore', 'inherit', realStderrFd(), 'pipe'],
+    env: capture ? { ...options.env, ...capture.env } : options.env,
+    detached: options.group !== undefined,
+  });
+  let stderrTail = capture && child.stderr ? relayStderr(child.stderr, onStderr) : () => '';
+  let record = exitRecord();
+  let exit: { code: number | null; signal: string | null } | undefined;
+  // A captured stderr is read to its end before the exit is told, so that the tail is whole.
+  let stderrOpen = capture !== undefined && child.stderr !== null;
+  let exited = (code: number | null, signal: string | null) => {
+    // Whatever of the child's group is left behind goes with it.
+    if (options.group && !exit) killGroup(pid, 'SIGKILL');
+    exit ??= { code, signal };
+    if (!stderrOpen) record.exited(exit);
+  };
+  child.stderr?.on('close', () => {
+    stderrOpen = false;
+    if (exit) record.exited(exit);
+  });
+  // A spawn that fails (EAGAIN, ENOMEM) reports 'error' and no 'exit'.
+  child.on('error', () => {
+    stderrOpen = false;
+    exited(null, null);
+  });
+  child.on('exit', exited);
+  let pid = child.pid ?? -1;
+  if (options.group) {
+    sentinel.track(pid, options.group);
+    record.onExit(() => sentinel.untrack(pid));
+  }
+  let socket = child.stdio[3] as Socket;
+  let channel = connect(socketWire(socket, `actor process ${pid}`));
+  return {
+    pid,
+    channel,
+    get exit() {
+      return record.exit;
+    },
+    onExit: record.onExit,
+    stderrTail,
+    terminate() {
+      if (!record.exit) child.kill('SIGTERM');
+      return true;
+    },
+    kill() {
+      if (record.exit) return;
+      if (options.group) killGroup(pid, 'SIGKILL');
+      child.kill('SIGKILL');
+    },
+    keepAlive(on) {
+      if (on) {
+        child.ref();
+        socket.ref();
+      } else {
+        child.unref();
+        socket.unref();
+      }
+    },
+  };
+}
+
+/** Signal a whole process group; nothing if it is already empty. */
+function killGroup(leader: number, signal: NodeJS.Signals): void {
+  if (leader <= 0) return;
+  try {
+    process.kill(-leader, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
