@@ -48,6 +48,8 @@ export interface Channel {
   destroy(): void;
   /** True once the channel can send nothing more (closed by either side, or failed). */
   readonly closed: boolean;
+  /** True once the other side has ended the connection, or it failed: whatever is sent now would not be read. */
+  readonly peerGone: boolean;
   /** Why the channel failed, if it did. */
   readonly failure: Error | undefined;
 }
@@ -136,6 +138,10 @@ class WireChannel implements Channel {
       error: (error) => this.fail(new TransportError(`connection to ${this.peer} failed: ${error.message}`, { cause: error })),
       close: () => this.wireClosed(),
     });
+  }
+
+  get peerGone(): boolean {
+    return this.peerEnded || this.failure !== undefined;
   }
 
   get closed(): boolean {

@@ -62,7 +62,10 @@ const NEVER_USED = packr.unpack(new Uint8Array([0xc1]));
  * Carried: `undefined`, `null`, booleans, numbers, strings, bigints of any size, arrays, plain
  * objects (prototype `Object.prototype` or `null`), `Map`, `Set`, `Date`, `Uint8Array` (a
  * `Buffer` arrives as a `Uint8Array`) and the other typed arrays. Not carried: functions,
- * symbols, instances of any other class (an `Error` included), and circular references.
+ * symbols, instances of any other class (an `Error` included), circular references, values
+ * nested more than `MAX_DEPTH` (512) levels deep, and an own property named `__proto__`.
+ * As in msgpack (and JSON): `-0` arrives as `0`, a hole in a sparse array as `undefined`, and a
+ * string is UTF-8, so a lone surrogate (not valid Unicode) arrives replaced by U+FFFD.
  *
  * @example
  * ```ts
@@ -183,6 +186,7 @@ function prepare(value: unknown, depth: number, ancestors: object[] | undefined)
     enter(value, depth, ancestors);
     let copy: Record<string, unknown> | undefined;
     for (let key in object) {
+      if (key === '__proto__') fail(value);
       let item = object[key];
       let prepared = typeof item === 'object' && item !== null || typeof item === 'function' || typeof item === 'symbol'
         ? prepare(item, depth + 1, ancestors)
@@ -219,9 +223,12 @@ function prepare(value: unknown, depth: number, ancestors: object[] | undefined)
 /** Containers nested deeper than this make the fast walk hand over to the exact one. */
 const FAST_DEPTH = 64;
 
+/** The deepest nesting carried: msgpackr encodes and decodes recursively, and deeper values would overflow the stack. */
+export const MAX_DEPTH = 512;
+
 function enter(value: object, depth: number, ancestors: object[] | undefined): void {
   if (ancestors) {
-    if (ancestors.includes(value)) fail(value);
+    if (ancestors.includes(value) || ancestors.length >= MAX_DEPTH) fail(value);
     ancestors.push(value);
   } else if (depth > FAST_DEPTH) {
     fail(value);
@@ -265,6 +272,7 @@ function findProblem(value: unknown, path: string, ancestors: object[]): string 
   if (what) return `${path || 'value'} is ${what}`;
   if (typeof value !== 'object' || value === null) return undefined;
   if (ancestors.includes(value)) return `${path || 'value'} is a circular reference`;
+  if (ancestors.length >= MAX_DEPTH) return `${path || 'value'} is nested more than ${MAX_DEPTH} levels deep`;
   ancestors.push(value);
   try {
     if (Array.isArray(value)) {
@@ -291,6 +299,7 @@ function findProblem(value: unknown, path: string, ancestors: object[]): string 
       }
     } else if (!isLeafObject(value, Object.getPrototypeOf(value))) {
       for (let key in value) {
+        if (key === '__proto__') return `${formatProperty(path, key)} is an own property named __proto__, which msgpack readers rename or drop`;
         let problem = findProblem((value as Record<string, unknown>)[key], formatProperty(path, key), ancestors);
         if (problem) return problem;
       }

@@ -7,7 +7,7 @@
  * - `Channel`: `send`/`messages`/`close` over Unix sockets, TCP, WebSocket and MessagePort,
  *   with `listen` and `connect` as effection resources
  */
-export { encode, decode, assertEncodable } from './codec.ts';
+export { encode, decode, assertEncodable, MAX_DEPTH } from './codec.ts';
 export { FrameDecoder, frameAll, frameHeader, HEADER_BYTES, DEFAULT_MAX_FRAME_BYTES } from './framing.ts';
 export { parseAddress, formatAddress, toAddress, AddressError, type Address } from './address.ts';
 export { createChannel, type Channel, type ChannelOptions } from './channel.ts';

@@ -123,17 +123,21 @@ export class Peer {
     if (this.brokenWith) {
       throw new TransportError(`cannot send ${message.type} to ${this.describeRemote()}: ${this.brokenWith.message}`, { cause: this.brokenWith });
     }
-    if (this.channel.closed) throw new TransportError(`cannot send ${message.type} to ${this.describeRemote()}: this side has closed the connection`);
+    if (this.channel.closed) {
+      let why = this.channel.peerGone ? (this.channel.failure?.message ?? 'it has ended the connection') : 'this side has closed the connection';
+      throw new TransportError(`cannot send ${message.type} to ${this.describeRemote()}: ${why}`, { cause: this.channel.failure });
+    }
     this.channel.post(message);
   }
 
   /**
-   * Send the answer of a served call. If the caller's side is gone there is nobody to tell. If
-   * this side has closed the connection with the call still unanswered, the answer is lost: that
-   * is reported as this actor's failure (its parent hears of it), never dropped in silence.
+   * Send the answer of a served call. If the caller's side is gone (it ended the connection, or
+   * the connection failed, even before this side has noticed) there is nobody to tell. If this
+   * side has closed the connection with the call still unanswered, the answer is lost: that is
+   * reported as this actor's failure (its parent hears of it), never dropped in silence.
    */
   answer(message: DialogMessage): void {
-    if (this.brokenWith) return;
+    if (this.brokenWith || this.channel.peerGone) return;
     if (this.channel.closed) {
       this.actor.reportFailure(new TransportError(`actor '${this.actor.name}' closed its connection to ${this.describeRemote()} before answering call ${message.cid} (${message.type})`));
       return;

@@ -92,7 +92,7 @@ export function parseMessage(value: unknown): Message {
     case 'spawn':
       return isSpawnSpec(message.spec) ? (message as Message) : fail(message);
     default:
-      throw bad(value, `unknown message type ${JSON.stringify(message.type)}`);
+      throw bad(value, `unknown message type ${shown(message.type)}`);
   }
 }
 
@@ -129,10 +129,15 @@ function isPlainRecord(value: unknown): value is Record<string, unknown> {
 function isSpawnSpec(value: unknown): value is SpawnSpec {
   let spec = value as SpawnSpec;
   return typeof value === 'object' && value !== null && typeof spec.name === 'string' && typeof spec.uid === 'string' &&
-    isRef(spec.parent) && typeof spec.treeDir === 'string' && Array.isArray(spec.enableModules) &&
-    spec.enableModules.every((module) => typeof module === 'string') && typeof spec.loglevel === 'string' &&
-    (spec.main === undefined ||
-      ((spec.main.module === null || typeof spec.main.module === 'string') && typeof spec.main.fn === 'string' && Array.isArray(spec.main.args)));
+    isRef(spec.parent) && typeof spec.parent.address === 'string' && typeof spec.treeDir === 'string' &&
+    Array.isArray(spec.enableModules) && spec.enableModules.every((module) => typeof module === 'string') &&
+    typeof spec.loglevel === 'string' && (spec.main === undefined || isMain(spec.main));
+}
+
+function isMain(value: unknown): value is NonNullable<SpawnSpec['main']> {
+  let main = value as NonNullable<SpawnSpec['main']>;
+  return typeof value === 'object' && value !== null && (main.module === null || typeof main.module === 'string') &&
+    typeof main.fn === 'string' && Array.isArray(main.args);
 }
 
 function fail(message: Record<string, unknown>): never {
@@ -140,11 +145,14 @@ function fail(message: Record<string, unknown>): never {
 }
 
 function bad(value: unknown, why: string): ProtocolError {
-  let shown: string;
+  return new ProtocolError(`not a harrow message (${why}): ${shown(value)}`);
+}
+
+/** A short rendering of any decoded value, for a message; never throws. */
+function shown(value: unknown): string {
   try {
-    shown = JSON.stringify(value, (_key, item) => (typeof item === 'bigint' ? `${item}n` : item))?.slice(0, 200) ?? String(value);
+    return JSON.stringify(value, (_key, item) => (typeof item === 'bigint' ? `${item}n` : item))?.slice(0, 200) ?? String(value);
   } catch {
-    shown = String(value);
+    return Object.prototype.toString.call(value);
   }
-  return new ProtocolError(`not a harrow message (${why}): ${shown}`);
 }
