@@ -1,6 +1,6 @@
-import { all, run, scoped, sleep, spawn, suspend } from 'effection';
+import { all, ensure, run, scoped, sleep, spawn, suspend } from 'effection';
 import { describe, expect, it } from 'vitest';
-import { ActorCancelledError, RemoteActorError, openNursery, type Portal } from '../src/index.ts';
+import { ActorCancelledError, BrokenActorError, RemoteActorError, openNursery, type Portal } from '../src/index.ts';
 import { ownsFailingChild, slowFail, slowValue, untilCancelled } from './fixtures/owners.ts';
 import { failureOf, perTest, startProgram } from './helpers.ts';
 
@@ -106,5 +106,46 @@ describe('a nursery whose owner did not complete cancels its runInActor children
     expect((error as Error).message).toBe('the body failed');
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(await run(() => failureOf(() => portal!.result()))).toBeInstanceOf(ActorCancelledError);
+  });
+});
+
+describe('a child that fails while its owner tears down', () => {
+  it("is raised from the owner's scope, never past the caller's try/catch", async () => {
+    let caught = await run(function* () {
+      try {
+        yield* scoped(function* () {
+          let nursery = yield* openNursery({ spare: false });
+          let victim = yield* nursery.startActor('victim', { enableModules: [owners] });
+          // Spawned after the nursery, so halted before the nursery's own task when the body
+          // ends: the child's failure comes in the middle of the teardown.
+          yield* spawn(function* () {
+            yield* ensure(function* () {
+              process.kill(victim.actor.pid, 'SIGKILL');
+              yield* sleep(500);
+            });
+            yield* suspend();
+          });
+          yield* sleep(0); // the task starts, and its ensure is registered
+        });
+      } catch (error) {
+        return error;
+      }
+      return 'not failed';
+    }).catch((error: unknown) => ({ escaped: error }));
+    expect(caught).toBeInstanceOf(BrokenActorError);
+  });
+
+  it('a body waiting inside all() (a boundary of its own) still fails at once', async () => {
+    let started = Date.now();
+    let error = await run(() =>
+      failureOf(function* () {
+        let nursery = yield* openNursery({ spare: false });
+        let victim = yield* nursery.startActor('victim', { enableModules: [owners] });
+        process.kill(victim.actor.pid, 'SIGKILL');
+        yield* all([sleep(30_000), sleep(30_000)]);
+      }),
+    );
+    expect(error).toBeInstanceOf(BrokenActorError);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });

@@ -65,7 +65,8 @@ export class DialogStream<Send, Recv, TClose = void> {
     if (!Number.isInteger(window) || window < 0) throw new TypeError(`window must be a non-negative integer, got ${window}`);
     this.opened = true;
     this.window = window;
-    if (window > 0) this.peer.post({ type: 'credit', cid: this.cid, n: window });
+    // Over a connection that is gone nothing will come: the dialog is failing with why.
+    if (window > 0 && this.peer.connected) this.peer.post({ type: 'credit', cid: this.cid, n: window });
   }
 
   *send(value: Send): Operation<void> {

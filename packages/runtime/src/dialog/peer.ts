@@ -41,6 +41,9 @@ export class Peer {
   private control: ((message: ActorMessage) => void) | undefined;
   /** Set once the connection is gone; new calls fail with it. */
   private brokenWith: Error | undefined;
+  /** Since when the other side owes a confirmation of a cancellation (see `cancelWindow`). */
+  private unconfirmedSince: number | undefined;
+  private confirmationsAwaited = 0;
 
   constructor(readonly channel: Channel, options: PeerOptions) {
     this.actor = options.actor;
@@ -70,6 +73,8 @@ export class Peer {
 
   private dispatch(value: unknown): void {
     let message = parseMessage(value);
+    // The other side is running: a wait that ran out earlier no longer counts against it.
+    if (this.confirmationsAwaited === 0) this.unconfirmedSince = undefined;
     if (!('cid' in message)) {
       if (!this.control) throw new ProtocolError(`unexpected ${message.type} message from ${this.channel.peer}`);
       this.control(message);
@@ -153,6 +158,31 @@ export class Peer {
   *send(message: Message): Operation<void> {
     if (this.brokenWith) throw this.brokenWith;
     yield* this.channel.send(message);
+  }
+
+  /**
+   * How long to wait for the other side to confirm a cancellation asked of it: a dialog
+   * cancelled as its scope ends, or the actor itself (its cancel ladder). The waits of one
+   * teardown share one clock, started by the first: waits made one after another (each open
+   * dialog's, then the ladder's) add up to one `timeout`, not one each, so that an actor that
+   * answers nothing (stopped, wedged) is escalated within API.md §5's bound. The clock stops
+   * once the other side has confirmed everything asked of it, or is heard from again.
+   * Call `done` with whether the wait ended by a confirmation.
+   */
+  cancelWindow(timeout: number): { ms: number; done(confirmed: boolean): void } {
+    let now = Date.now();
+    this.unconfirmedSince ??= now;
+    this.confirmationsAwaited++;
+    let finished = false;
+    return {
+      ms: Math.max(0, this.unconfirmedSince + timeout - now),
+      done: (confirmed) => {
+        if (finished) return;
+        finished = true;
+        this.confirmationsAwaited--;
+        if (confirmed && this.confirmationsAwaited === 0) this.unconfirmedSince = undefined;
+      },
+    };
   }
 
   /** The connection is gone: fail every dialog with `error` and refuse new calls. */

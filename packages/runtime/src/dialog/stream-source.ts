@@ -59,14 +59,19 @@ class SourceDialog<T, R> implements Dialog {
     // A source whose connection is gone has stopped itself.
     if (!this.peer.connected) return this.end();
     this.peer.post({ type: 'cancel', cid: this.cid, canceller: this.peer.actor.uid });
-    yield* action<void>((resolve) => {
-      this.waiter = resolve;
-      let timer = setTimeout(resolve, timeout);
-      return () => {
-        clearTimeout(timer);
-        this.waiter = undefined;
-      };
-    });
+    let window = this.peer.cancelWindow(timeout);
+    try {
+      yield* action<void>((resolve) => {
+        this.waiter = resolve;
+        let timer = setTimeout(resolve, window.ms);
+        return () => {
+          clearTimeout(timer);
+          this.waiter = undefined;
+        };
+      });
+    } finally {
+      window.done(this.ended);
+    }
     this.end();
   }
 

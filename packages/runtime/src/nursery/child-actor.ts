@@ -30,6 +30,13 @@ export type ChildOutcome =
 const CHANNEL_END_AFTER_EXIT_MS = 5_000;
 
 /**
+ * A child closes its end of the channel just before it exits. One that has closed it and is
+ * still running this long after has lost its lifeline too (it could not notice our death): it
+ * is killed, and its calls in flight fail with why.
+ */
+const EXIT_AFTER_CHANNEL_END_MS = 1_000;
+
+/**
  * A child actor as its spawner sees it: the process or thread, the connection to it, the spawn
  * handshake, how it ended, and the cancel ladder that ends it.
  */
@@ -52,6 +59,7 @@ export class ChildActor {
   private boot: { resolve(): void; reject(error: Error): void } | undefined;
   private exitWaiters: (() => void)[] = [];
   private drainTimer: NodeJS.Timeout | undefined;
+  private wedgeTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly handle: ChildHandle, actor: Actor, scope: Scope) {
     this.peer = new Peer(handle.channel, {
@@ -122,7 +130,15 @@ export class ChildActor {
     if (this.state !== 'spare' && !options.hard) {
       // Over a connection that is gone the request cannot go; a child that closed it is exiting.
       if (this.peer.connected) this.peer.post({ type: 'cancel-actor', canceller: this.peer.actor.uid });
-      if (yield* this.exitWithin(options.cancelTimeout)) return;
+      // Its dialogs' cancellations, if any went unanswered just before, have used up its time.
+      let window = this.peer.cancelWindow(options.cancelTimeout);
+      let exited = false;
+      try {
+        exited = yield* this.exitWithin(window.ms);
+      } finally {
+        window.done(exited);
+      }
+      if (exited) return;
       if (this.handle.terminate() && (yield* this.exitWithin(options.killTimeout))) return;
     }
     this.handle.kill();
@@ -190,9 +206,14 @@ export class ChildActor {
     if (this.handle.exit) {
       this.finish();
     } else if (error) {
-      // A child that sent garbage cannot be talked to: end it. (A clean close is what a child
-      // does just before it exits; its exit follows.)
+      // A child that sent garbage cannot be talked to: end it.
       this.handle.kill();
+    } else {
+      // A clean close: its exit follows, unless it is wedged (see EXIT_AFTER_CHANNEL_END_MS).
+      this.wedgeTimer = setTimeout(() => {
+        this.peer.actor.log.warn({ child: this.ref.name, childPid: this.pid }, 'a child that closed its channel did not exit; killing it');
+        this.handle.kill();
+      }, EXIT_AFTER_CHANNEL_END_MS);
     }
   }
 
@@ -207,6 +228,7 @@ export class ChildActor {
   private finish(): void {
     if (this.state === 'exited') return;
     clearTimeout(this.drainTimer);
+    clearTimeout(this.wedgeTimer);
     let exit = this.handle.exit ?? { code: null, signal: null };
     let wasBooting = this.state === 'booting' || this.state === 'spare';
     this.state = 'exited';

@@ -1,6 +1,6 @@
 import { isMainThread } from 'node:worker_threads';
 import { assertEncodable } from '@harrow/transport';
-import { action, all, createScope, withResolvers, type Operation, type Scope } from 'effection';
+import { action, all, createScope, suspend, withResolvers, type Operation, type Scope } from 'effection';
 import { newUid, type Actor } from '../actor/actor.ts';
 import { ChildActor } from './child-actor.ts';
 import { ActorGroupError } from '../base/errors.ts';
@@ -179,10 +179,16 @@ class ActorNursery implements Nursery {
     yield* this.stopAll(options.hard ?? false);
   }
 
-  /** Fails the owner's scope with the first child failure. */
+  /**
+   * Fails the owner's scope with the first child failure, while its body runs. A failure that
+   * comes once the body has ended (while effection halts the scope's other tasks, before this
+   * one) is raised by `close` with the others instead: thrown here, it would escape the scope.
+   */
   *watch(owner: Owner): Operation<void> {
     try {
-      throw yield* this.firstFailure.operation;
+      let error = yield* this.firstFailure.operation;
+      if (owner.bodyRunning()) throw error;
+      yield* suspend();
     } finally {
       owner.markEnded();
     }

@@ -23,6 +23,10 @@ import { Ok, createContext, useScope, type Coroutine, type Effect, type Operatio
  *   cancellation (elsewhere in effection, too, a halt does not interrupt teardown). The nursery
  *   marks the end of the body when its own task in the owner's scope is halted (`markEnded`):
  *   effection does that right after the body returned, threw or unwound.
+ * - Running: the boundary records no outcome until the body returns or throws (`all()` and
+ *   `race()` in the body install boundaries of their own, which record theirs), and a halt is
+ *   observed as above. Right after the body ends effection puts back the boundary outside it,
+ *   before it halts the scope's tasks.
  * - `main`: when its body returns, `main` calls `exit(0)`, which halts the task the body ran in
  *   before that task's teardown reaches the nursery. So where the owner's scope is the one
  *   `main` gave its `exit` to (the context "exit"), the function `exit()` calls is wrapped, and
@@ -54,6 +58,12 @@ export interface Owner {
   markEnded(): void;
   /** How the body ended; known in a destructor registered with `onDestroyed`. */
   ending(): Ending;
+  /**
+   * Whether the body is still running: it has not returned, thrown or been halted. Once it has
+   * ended, a task of the owner's scope that fails raises into the boundary outside it, past the
+   * caller's try/catch (effection 4.1), so the nursery must not fail that way any more.
+   */
+  bodyRunning(): boolean;
   /** Run `destructor` when the owner's scope is destroyed: after its body, its tasks and its resources. */
   onDestroyed(destructor: () => Operation<void>): void;
 }
@@ -82,6 +92,7 @@ export function* useOwner(): Operation<Owner> {
     onDestroyed(destructor) {
       scope.ensure(destructor);
     },
+    bodyRunning: () => !trap.outcome?.exists && !halts.halted,
   };
 }
 
