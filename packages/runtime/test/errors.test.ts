@@ -10,7 +10,7 @@ import {
   RemoteActorError,
   openNursery,
 } from '../src/index.ts';
-import { add } from './fixtures/basic.ts';
+import { add, sleepForever } from './fixtures/basic.ts';
 import { failNow, failWhenReleased, failWhenTold, release, tell } from './fixtures/failing.ts';
 import { exitWith, killSelf, touch, unmarked } from './fixtures/misbehaving.ts';
 import { neverEnabled } from './fixtures/not-enabled.ts';
@@ -51,6 +51,28 @@ describe.each(['process', 'thread'] as const)('remote errors (%s actors)', (back
     expect(reported).toEqual(markers(env.dir));
     expect(reported.length).toBeGreaterThan(0);
   }, 60_000);
+
+  it("a call in flight to a runInActor actor whose main function fails gets that failure, not a broken actor", async () => {
+    let callError: unknown;
+    let error = await failureOf(function* () {
+      let nursery = yield* openNursery();
+      let portal = yield* nursery.runInActor(failWhenTold, [env.dir, 'main'], { spawn: backend, enableModules: [basic] });
+      yield* spawn(function* () {
+        try {
+          yield* portal.run(sleepForever);
+        } catch (caught) {
+          callError = caught;
+          throw caught;
+        }
+      });
+      yield* portal.run(tell);
+      yield* suspend();
+    });
+    expect(error).toBeInstanceOf(RemoteActorError);
+    expect((error as RemoteActorError).message).toBe('main failed');
+    // The call was halted with the scope, or failed with the same error; never a BrokenActorError.
+    if (callError !== undefined) expect(callError).toBe(error);
+  });
 
   it('reports two children that fail at the same moment as one ActorGroupError', async () => {
     let error = await failureOf(function* () {

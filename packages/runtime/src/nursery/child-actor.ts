@@ -259,8 +259,10 @@ export class ChildActor {
     // The nursery records the outcome before anyone is woken: waking a waiter runs effection
     // code on the spot, which may be the nursery's own teardown reading its outcomes.
     this.onFinished(this);
-    // Calls still in flight fail: with why, if we stopped the actor ourselves.
-    this.peer.break(this.stopRequested && !this.main ? new ActorCancelledError(this.ref, this.peer.actor.uid) : broken);
+    // Calls still in flight fail with why: its main function's failure, which ended it; our
+    // own request to stop it; or how it died.
+    let why = this.main && !this.main.ok ? this.main.error : this.stopRequested && !this.main ? new ActorCancelledError(this.ref, this.peer.actor.uid) : broken;
+    this.peer.break(why);
     let waiters = this.exitWaiters;
     this.exitWaiters = [];
     for (let waiter of waiters) waiter();
