@@ -20,6 +20,14 @@ function workerPids(screen: string): number[] {
   return line.split(' ').slice(1).map((id) => Number(id.split(':')[0]));
 }
 
+/** The program has ended: no caller ran past its runSync, the workers are gone within 1 s, their calls cut short. */
+async function expectNothingRanOn(screen: string, workers: number[]): Promise<void> {
+  expect(screen).not.toMatch(/^progress/m);
+  await waitFor(() => workers.every((pid) => !alive(pid)), 1_000, 'the workers to exit');
+  for (let i of [0, 1]) expect(existsSync(join(env.dir, `busy-${i}.done`))).toBe(false);
+  await expectNoLeaks(env.tag, 1_000);
+}
+
 describe('Ctrl-C while runSync calls are busy', () => {
   it('node --import tsx: the first says what the program waits for, the second kills the workers', async () => {
     let terminal = new Terminal([process.execPath, '--import', 'tsx', program, env.dir], { cwd: repository });
@@ -31,11 +39,7 @@ describe('Ctrl-C while runSync calls are busy', () => {
       terminal.keys('C-c');
       let screen = await terminal.waitFor(/\[exit \d+\]/, 5_000);
       expect(screen).toMatch(/\[exit 130\]/);
-      // A halted caller never runs past its runSync.
-      expect(screen).not.toMatch(/^progress/m);
-      await waitFor(() => workers.every((pid) => !alive(pid)), 1_000, 'the workers to exit');
-      for (let i of [0, 1]) expect(existsSync(join(env.dir, `busy-${i}.done`))).toBe(false);
-      await expectNoLeaks(env.tag, 1_000);
+      await expectNothingRanOn(screen, workers);
     } finally {
       terminal.close();
     }
@@ -53,10 +57,7 @@ describe('Ctrl-C while runSync calls are busy', () => {
         terminal.keys('C-c');
         screen = await terminal.waitFor(/\[exit \d+\]/, 5_000);
       }
-      expect(screen).not.toMatch(/^progress/m);
-      await waitFor(() => workers.every((pid) => !alive(pid)), 1_000, 'the workers to exit');
-      for (let i of [0, 1]) expect(existsSync(join(env.dir, `busy-${i}.done`))).toBe(false);
-      await expectNoLeaks(env.tag, 1_000);
+      await expectNothingRanOn(screen, workers);
     } finally {
       terminal.close();
     }

@@ -172,16 +172,17 @@ export function markers(dir: string): string[] {
 
 /**
  * Run a TypeScript program as a separate root process (for tests that signal or kill the
- * root), with stdout collected line by line.
+ * root), with stdout collected line by line; with `stdin`, a pipe to its stdin.
  */
-export function startProgram(file: URL, args: string[] = [], env: Record<string, string> = {}): Program {
+export function startProgram(file: URL, args: string[] = [], env: Record<string, string> = {}, options: { stdin?: boolean } = {}): Program {
   let child = spawnProcess(process.execPath, ['--import', 'tsx', file.pathname, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
   let lines: string[] = [];
   let stderr = '';
-  let waiters: { match: RegExp; resolve(line: string): void }[] = [];
+  /** Waiting for a line: `wants` is asked after each new line is recorded. */
+  let waiters: { wants(line: string): boolean; resolve(line: string): void }[] = [];
   let buffered = '';
   child.stdout!.setEncoding('utf8');
   child.stdout!.on('data', (chunk: string) => {
@@ -191,7 +192,7 @@ export function startProgram(file: URL, args: string[] = [], env: Record<string,
     for (let line of parts) {
       lines.push(line);
       for (let waiter of [...waiters]) {
-        if (waiter.match.test(line)) {
+        if (waiter.wants(line)) {
           waiters = waiters.filter((other) => other !== waiter);
           waiter.resolve(line);
         }
@@ -203,6 +204,13 @@ export function startProgram(file: URL, args: string[] = [], env: Record<string,
   let exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal }));
   });
+  let read = 0;
+  let lineAt = (index: number) =>
+    new Promise<string>((resolve, reject) => {
+      if (lines.length > index) return resolve(lines[index]!);
+      waiters.push({ wants: () => lines.length > index, resolve: () => resolve(lines[index]!) });
+      void exited.then((exit) => reject(new Error(`the program exited (${JSON.stringify(exit)}) before printing line ${index + 1}; stderr:\n${stderr}`)));
+    });
   return {
     process: child,
     lines,
@@ -210,12 +218,15 @@ export function startProgram(file: URL, args: string[] = [], env: Record<string,
       return stderr;
     },
     exited,
+    nextLine() {
+      return lineAt(read++);
+    },
     line(match: RegExp, timeoutMs = 20_000): Promise<string> {
       let found = lines.find((line) => match.test(line));
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
         let timer = setTimeout(() => reject(new Error(`no line matching ${match} within ${timeoutMs} ms; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`)), timeoutMs);
-        waiters.push({ match, resolve: (line) => { clearTimeout(timer); resolve(line); } });
+        waiters.push({ wants: (line) => match.test(line), resolve: (line) => { clearTimeout(timer); resolve(line); } });
       });
     },
   };
@@ -228,6 +239,8 @@ export interface Program {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** The first stdout line matching `match`, waiting for it if needed. */
   line(match: RegExp, timeoutMs?: number): Promise<string>;
+  /** The stdout lines one after another, each call the next (failing if the program exits first). */
+  nextLine(): Promise<string>;
 }
 
 /** What `perTest` gives each test: its process tag and a temporary directory (removed after it). */

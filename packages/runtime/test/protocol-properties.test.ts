@@ -10,7 +10,6 @@
  * random: on a failure fast-check prints the seed and the counterexample's path;
  * HARROW_FUZZ_SEED=<seed> (with HARROW_FUZZ_PATH=<path>) replays exactly that case.
  */
-import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import net from 'node:net';
 import { FrameDecoder, ProtocolError, connect, decode, encode, frameHeader } from '@harrow/transport';
@@ -18,7 +17,7 @@ import { run, type Operation } from 'effection';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../src/dialog/protocol.ts';
-import { perTest } from './helpers.ts';
+import { perTest, startProgram, type Program } from './helpers.ts';
 
 const RUNS = positiveInteger(process.env.HARROW_FUZZ_RUNS) ?? 10_000;
 const ACTOR_CASES = Math.max(50, Math.round((1_500 * RUNS) / 10_000));
@@ -113,8 +112,12 @@ function isMessage(value: unknown): boolean {
 // ---------------------------------------------------------------------------------------------
 // Values and messages
 
-/** Any value the codec carries (fast-check's `anything`, with everything the codec takes). */
+/**
+ * Any value the codec carries (fast-check's `anything`, with everything the codec takes; its
+ * keys never `__proto__`, which the codec refuses).
+ */
 const anything = fc.anything({
+  key: fc.string({ maxLength: 10 }).filter((key) => key !== '__proto__'),
   maxDepth: 2,
   maxKeys: 3,
   withBigInt: true,
@@ -424,68 +427,15 @@ interface TargetActor {
   pid: number;
 }
 
-/** The root program (test/programs/fuzz-target.ts), its actors, and what it printed. */
-interface Target {
-  child: ChildProcess;
+/** The root program (test/programs/fuzz-target.ts) and its actors. */
+interface Target extends Program {
   actors: TargetActor[];
-  lines: string[];
-  readonly stderr: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** The next stdout line, once printed. */
-  nextLine(): Promise<string>;
 }
 
-function startTarget(markers: string): Promise<Target> {
-  let child = spawnProcess(process.execPath, ['--import', 'tsx', new URL('./programs/fuzz-target.ts', import.meta.url).pathname], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, HARROW_FUZZ_MARKERS: markers },
-  });
-  let lines: string[] = [];
-  let waiting: ((line: string) => void)[] = [];
-  let stderr = '';
-  let partial = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    partial += chunk;
-    let parts = partial.split('\n');
-    partial = parts.pop()!;
-    for (let line of parts) {
-      lines.push(line);
-      waiting.shift()?.(line);
-    }
-  });
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => (stderr += chunk));
-  let exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  let read = 0;
-  let nextLine = () => {
-    let line = lines[read];
-    if (line !== undefined) {
-      read++;
-      return Promise.resolve(line);
-    }
-    return Promise.race([
-      new Promise<string>((resolve) => waiting.push((next) => {
-        read++;
-        resolve(next);
-      })),
-      exited.then((exit) => Promise.reject(new Error(`the target exited (${JSON.stringify(exit)}) before printing; stderr:\n${stderr}`))),
-    ]);
-  };
-  let target: Target = {
-    child,
-    actors: [],
-    lines,
-    get stderr() {
-      return stderr;
-    },
-    exited,
-    nextLine,
-  };
-  return nextLine().then((line) => {
-    target.actors = (JSON.parse(line) as { actors: TargetActor[] }).actors;
-    return target;
-  });
+async function startTarget(markers: string): Promise<Target> {
+  let program = startProgram(new URL('./programs/fuzz-target.ts', import.meta.url), [], { HARROW_FUZZ_MARKERS: markers }, { stdin: true });
+  let { actors } = JSON.parse(await program.nextLine()) as { actors: TargetActor[] };
+  return Object.assign(program, { actors });
 }
 
 function socketPath(address: string): string {
@@ -518,8 +468,8 @@ describe('real actors under fuzz (a process actor and a thread actor)', () => {
     void target.exited.then(() => (exited = true));
     try {
       let [processActor, threadActor] = target.actors;
-      expect(processActor!.pid).not.toBe(target.child.pid);
-      expect(threadActor!.pid).toBe(target.child.pid);
+      expect(processActor!.pid).not.toBe(target.process.pid);
+      expect(threadActor!.pid).toBe(target.process.pid);
       let touched = () => readdirSync(test.dir);
 
       // 1. Hostile connections, each ended right after its bytes: garbage, oversize or cut-off
@@ -561,13 +511,13 @@ describe('real actors under fuzz (a process actor and a thread actor)', () => {
       expect(touched()).toEqual([]);
 
       // 3. Through a portal, as a program would: both still serve, in the same processes.
-      target.child.stdin!.write('check\n');
+      target.process.stdin!.write('check\n');
       let answer = JSON.parse(await target.nextLine()) as { check?: unknown[]; checkFailed?: string };
       expect(answer.checkFailed).toBeUndefined();
       expect(answer.check).toEqual(target.actors.map((actor, i) => ({ name: actor.name, pid: actor.pid, sum: i + 40 })));
     } finally {
       // Stdin's end ends the program, and with it its actors (also when the test failed).
-      target.child.stdin!.end();
+      target.process.stdin!.end();
       await target.exited;
     }
     expect(await target.exited, target.stderr).toEqual({ code: 0, signal: null });

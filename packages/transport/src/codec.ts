@@ -121,6 +121,8 @@ function prepareOrExplain(value: unknown): unknown {
  * ```
  */
 export function decode(bytes: Uint8Array, start = 0, end = bytes.length): unknown {
+  // msgpackr takes an `end` of 0 for "no end", and would read on past an empty range.
+  if (end <= start) throw new Error('an empty range holds no msgpack value');
   // msgpackr decodes binary as the class of its source: a Buffer source would give Buffers.
   let view = bytes instanceof Buffer ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
   let value = packr.unpack(view, { start, end });
