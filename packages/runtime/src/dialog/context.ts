@@ -151,13 +151,10 @@ export class ContextDialog implements Dialog {
     this.stream.endSending(new Error('send() on a context this side cancelled'));
     // A callee whose connection is gone has stopped the dialog itself.
     if (this.peer.connected) this.peer.post({ type: 'cancel', cid: this.cid, canceller: this.peer.actor.uid });
+    let settled = () => this.outcome !== undefined;
     // A wait without end (ctx.cancel()) is the caller's own choice; a timed one shares the clock.
-    let window = Number.isFinite(timeout) ? this.peer.cancelWindow(timeout) : undefined;
-    try {
-      yield* this.until(() => this.outcome !== undefined, window?.ms ?? timeout);
-    } finally {
-      window?.done(this.outcome !== undefined);
-    }
+    if (Number.isFinite(timeout)) yield* this.peer.awaitCancelConfirmation(timeout, (ms) => this.until(settled, ms), settled);
+    else yield* this.until(settled);
     if (!this.outcome) this.settle({ ok: true, value: undefined });
   }
 

@@ -41,7 +41,7 @@ export class Peer {
   private control: ((message: ActorMessage) => void) | undefined;
   /** Set once the connection is gone; new calls fail with it. */
   private brokenWith: Error | undefined;
-  /** Since when the other side owes a confirmation of a cancellation (see `cancelWindow`). */
+  /** Since when the other side owes a confirmation of a cancellation (see `awaitCancelConfirmation`). */
   private unconfirmedSince: number | undefined;
   private confirmationsAwaited = 0;
 
@@ -161,28 +161,24 @@ export class Peer {
   }
 
   /**
-   * How long to wait for the other side to confirm a cancellation asked of it: a dialog
-   * cancelled as its scope ends, or the actor itself (its cancel ladder). The waits of one
+   * Wait for the other side to confirm a cancellation asked of it (a dialog cancelled as its
+   * scope ends, or the actor itself: its cancel ladder), for at most `timeout` ms: `wait(ms)`
+   * waits for the confirmation or the time, `confirmed()` tells which it was. The waits of one
    * teardown share one clock, started by the first: waits made one after another (each open
    * dialog's, then the ladder's) add up to one `timeout`, not one each, so that an actor that
    * answers nothing (stopped, wedged) is escalated within API.md §5's bound. The clock stops
    * once the other side has confirmed everything asked of it, or is heard from again.
-   * Call `done` with whether the wait ended by a confirmation.
    */
-  cancelWindow(timeout: number): { ms: number; done(confirmed: boolean): void } {
+  *awaitCancelConfirmation(timeout: number, wait: (ms: number) => Operation<unknown>, confirmed: () => boolean): Operation<void> {
     let now = Date.now();
     this.unconfirmedSince ??= now;
     this.confirmationsAwaited++;
-    let finished = false;
-    return {
-      ms: Math.max(0, this.unconfirmedSince + timeout - now),
-      done: (confirmed) => {
-        if (finished) return;
-        finished = true;
-        this.confirmationsAwaited--;
-        if (confirmed && this.confirmationsAwaited === 0) this.unconfirmedSince = undefined;
-      },
-    };
+    try {
+      yield* wait(Math.max(0, this.unconfirmedSince + timeout - now));
+    } finally {
+      this.confirmationsAwaited--;
+      if (confirmed() && this.confirmationsAwaited === 0) this.unconfirmedSince = undefined;
+    }
   }
 
   /** The connection is gone: fail every dialog with `error` and refuse new calls. */

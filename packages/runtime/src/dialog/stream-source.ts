@@ -59,19 +59,16 @@ class SourceDialog<T, R> implements Dialog {
     // A source whose connection is gone has stopped itself.
     if (!this.peer.connected) return this.end();
     this.peer.post({ type: 'cancel', cid: this.cid, canceller: this.peer.actor.uid });
-    let window = this.peer.cancelWindow(timeout);
-    try {
-      yield* action<void>((resolve) => {
+    let confirmation = (ms: number) =>
+      action<void>((resolve) => {
         this.waiter = resolve;
-        let timer = setTimeout(resolve, window.ms);
+        let timer = setTimeout(resolve, ms);
         return () => {
           clearTimeout(timer);
           this.waiter = undefined;
         };
       });
-    } finally {
-      window.done(this.ended);
-    }
+    yield* this.peer.awaitCancelConfirmation(timeout, confirmation, () => this.ended);
     this.end();
   }
 

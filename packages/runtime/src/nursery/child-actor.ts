@@ -131,14 +131,9 @@ export class ChildActor {
       // Over a connection that is gone the request cannot go; a child that closed it is exiting.
       if (this.peer.connected) this.peer.post({ type: 'cancel-actor', canceller: this.peer.actor.uid });
       // Its dialogs' cancellations, if any went unanswered just before, have used up its time.
-      let window = this.peer.cancelWindow(options.cancelTimeout);
-      let exited = false;
-      try {
-        exited = yield* this.exitWithin(window.ms);
-      } finally {
-        window.done(exited);
-      }
-      if (exited) return;
+      let exited = () => this.state === 'exited';
+      yield* this.peer.awaitCancelConfirmation(options.cancelTimeout, (ms) => this.exitWithin(ms), exited);
+      if (exited()) return;
       if (this.handle.terminate() && (yield* this.exitWithin(options.killTimeout))) return;
     }
     this.handle.kill();
