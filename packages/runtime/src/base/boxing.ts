@@ -140,7 +140,7 @@ function isDefined<T>(value: T | undefined): value is T {
 const INTERNAL_PATHS = [fileURLToPath(new URL('../', import.meta.url)), '/node_modules/effection/', '/effection@'];
 
 /** The generator steps effection drives a remote function with. */
-const STEPPING = /^\s+at Generator\.(next|throw|return) \(<anonymous>\)$/;
+const STEPPING = /^\s+at (\S+\.)?(next|throw|return) \(<anonymous>\)$/;
 
 /**
  * A stack with the user's frames first: harrow's and effection's frames (a call's error passes

@@ -2,6 +2,7 @@ import { action, suspend, type Operation, type Task } from 'effection';
 import { ContextCancelledError } from '../base/errors.ts';
 import { box, unboxDialogError } from '../base/boxing.ts';
 import { invoke } from './invoke.ts';
+import { fail } from './run.ts';
 import { runServed } from './served-task.ts';
 import { DEFAULT_WINDOW, DialogStream, type MsgStream, type StreamOptions } from './msg-stream.ts';
 import type { Dialog, Peer } from './peer.ts';
@@ -173,7 +174,7 @@ export class ContextDialog implements Dialog {
         this.peer.answer({ type: 'error', cid: this.cid, error: box(error, this.peer.actor.ref) });
       }
     } else {
-      this.peer.answer({ type: 'error', cid: this.cid, error: box(result, this.peer.actor.ref) });
+      fail(this.peer, this.cid, result);
     }
     this.settle(ok ? { ok: true, value: result } : { ok: false, error: result as Error });
   }

@@ -1,5 +1,6 @@
 import { ProtocolError } from '@harrow/transport';
 import type { ActorRef, BoxedError } from '../base/errors.ts';
+import type { DebugSettings } from '../actor/debug-port.ts';
 
 /*
  * The messages actors exchange. Every message is a plain object with a `type` tag; the ones of
@@ -24,6 +25,8 @@ export interface SpawnSpec {
    * null for a function that is not `remote()`-marked, which the actor then refuses.
    */
   main?: { module: string | null; fn: string; args: unknown[] };
+  /** Debugging in the tree: crash mode for this actor, the root's terminal hub (`@harrow/debugger`). */
+  debug?: DebugSettings;
 }
 
 /** How a call is to be run: an RPC, a stream source, or a context dialog. */
@@ -131,13 +134,20 @@ function isSpawnSpec(value: unknown): value is SpawnSpec {
   return typeof value === 'object' && value !== null && typeof spec.name === 'string' && typeof spec.uid === 'string' &&
     isRef(spec.parent) && typeof spec.parent.address === 'string' && typeof spec.treeDir === 'string' &&
     Array.isArray(spec.enableModules) && spec.enableModules.every((module) => typeof module === 'string') &&
-    typeof spec.loglevel === 'string' && (spec.main === undefined || isMain(spec.main));
+    typeof spec.loglevel === 'string' && (spec.main === undefined || isMain(spec.main)) &&
+    (spec.debug === undefined || isDebug(spec.debug));
 }
 
 function isMain(value: unknown): value is NonNullable<SpawnSpec['main']> {
   let main = value as NonNullable<SpawnSpec['main']>;
   return typeof value === 'object' && value !== null && (main.module === null || typeof main.module === 'string') &&
     typeof main.fn === 'string' && Array.isArray(main.args);
+}
+
+function isDebug(value: unknown): value is DebugSettings {
+  let debug = value as DebugSettings;
+  return typeof value === 'object' && value !== null && typeof debug.mode === 'boolean' &&
+    (debug.hub === undefined || typeof debug.hub === 'string') && (debug.entry === undefined || typeof debug.entry === 'string');
 }
 
 function fail(message: Record<string, unknown>): never {

@@ -4,6 +4,7 @@
  */
 import { action, type Operation, type Task } from 'effection';
 import { box, unbox } from '../base/boxing.ts';
+import { errorLeaving } from '../actor/debug-port.ts';
 import { invoke } from './invoke.ts';
 import type { Dialog, Peer } from './peer.ts';
 import type { DialogMessage } from './protocol.ts';
@@ -177,5 +178,6 @@ function succeed(peer: Peer, cid: number, value: unknown): void {
 
 /** Answer with an error, boxed (any thrown value boxes: base/boxing.ts). */
 export function fail(peer: Peer, cid: number, error: unknown): void {
+  errorLeaving(error);
   peer.answer({ type: 'error', cid, error: box(error, peer.actor.ref) });
 }

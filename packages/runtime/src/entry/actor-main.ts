@@ -13,6 +13,7 @@ import { markNotRoot } from '../base/remote.ts';
 import { fail, serveRun } from '../dialog/run.ts';
 import { serveCall, serveListener } from '../dialog/serve.ts';
 import { closeDefaultPool } from '../worker-pool/run-sync.ts';
+import { loadDebugger, setDebugSettings } from '../actor/debug-port.ts';
 
 /**
  * Run this process (or thread) as a spawned actor over `channel` to its parent, and resolve
@@ -115,6 +116,18 @@ function* actorMain(channel: Channel): Operation<number> {
     parent.break(error ?? new TransportError(`the parent of '${actor.name}' is gone`));
     actor.shutdown();
   });
+
+  // Crash mode needs its debugger thread ready before anything can fail.
+  setDebugSettings(spec.debug ?? { mode: false });
+  if (spec.debug?.mode && spec.debug.entry) {
+    try {
+      let hooks = yield* until(loadDebugger(spec.debug.entry));
+      if (hooks) yield* until(hooks.prepare());
+    } catch (error) {
+      channel.post({ type: 'boot-failed', error: box(new Error(`debugMode: @harrow/debugger failed to start: ${(error as Error)?.message ?? error}`, { cause: error }), actor.ref) });
+      return 1;
+    }
+  }
 
   let main = spec.main;
   let modules = main?.module && !spec.enableModules.includes(main.module) ? [...spec.enableModules, main.module] : spec.enableModules;

@@ -6,6 +6,7 @@ import { unbox } from '../base/boxing.ts';
 import { Peer, type Dialog } from '../dialog/peer.ts';
 import type { ActorMessage, DialogMessage, SpawnSpec } from '../dialog/protocol.ts';
 import { serveCall } from '../dialog/serve.ts';
+import { knockIfPaused } from '../actor/debug-port.ts';
 import type { ChildHandle, Exit } from '../spawn/handle.ts';
 
 /** How a child ended, from its nursery's point of view. */
@@ -124,12 +125,14 @@ export class ChildActor {
    * Ask the child to exit and wait until it has, escalating as API.md §5 describes. A spare has
    * no state to save and is killed at once.
    */
-  *stop(options: { hard?: boolean; cancelTimeout: number; killTimeout: number }): Operation<void> {
+  *stop(options: { hard?: boolean; cancelTimeout: number; killTimeout: number; why?: string }): Operation<void> {
     if (this.state === 'exited') return;
     this.stopRequested = true;
     if (this.state !== 'spare' && !options.hard) {
       // Over a connection that is gone the request cannot go; a child that closed it is exiting.
       if (this.peer.connected) this.peer.post({ type: 'cancel-actor', canceller: this.peer.actor.uid });
+      // A child paused in the debugger reads nothing until it is let go: tell it so.
+      knockIfPaused(this.peer.actor.treeDir, this.ref.uid, options.why ?? 'it is being cancelled');
       // Its dialogs' cancellations, if any went unanswered just before, have used up its time.
       let exited = () => this.state === 'exited';
       yield* this.peer.awaitCancelConfirmation(options.cancelTimeout, (ms) => this.exitWithin(ms), exited);

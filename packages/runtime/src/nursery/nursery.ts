@@ -9,7 +9,8 @@ import { useOwner, type Ending, type Owner } from './owner.ts';
 import { createPortal, type Portal, type RemoteFn, type Returned } from './portal.ts';
 import type { SpawnSpec } from '../dialog/protocol.ts';
 import { isChildActor, markOf, moduleUrl } from '../base/remote.ts';
-import { useActor } from './root.ts';
+import { useActor, useDebugHub } from './root.ts';
+import { debugSettings } from '../actor/debug-port.ts';
 import { childExecArgv } from '../spawn/exec-argv.ts';
 import { bootSlot } from '../spawn/boot-slots.ts';
 import type { ChildHandle, StartOptions } from '../spawn/handle.ts';
@@ -29,7 +30,11 @@ export interface NurseryOptions {
   spare?: boolean;
   /** Default log level of the children (else `HARROW_LOGLEVEL`, else `warn`). */
   loglevel?: string;
-  /** Reserved for the debugger (API.md §8), which is not built yet: accepted and not read. */
+  /**
+   * Crash mode for every actor this nursery starts, and their subtrees (API.md §8): an error
+   * about to leave an actor first opens a post-mortem REPL in the root's terminal. Needs
+   * `@harrow/debugger` installed. Default: this actor's own.
+   */
   debugMode?: boolean;
 }
 
@@ -46,7 +51,7 @@ export interface ActorOptions {
   /** Node flags (default: this process's, so a parent under tsx spawns children that load TypeScript). */
   execArgv?: string[];
   loglevel?: string;
-  /** Reserved for the debugger (API.md §8), which is not built yet: accepted and not read. */
+  /** Crash mode for this actor and its subtree (see `NurseryOptions.debugMode`). */
   debugMode?: boolean;
   /** Overrides the nursery's `bootTimeout` for this actor. */
   bootTimeout?: number;
@@ -93,6 +98,7 @@ export function openNursery(options: NurseryOptions = {}): Operation<Nursery> {
     *[Symbol.iterator]() {
       let owner = yield* useOwner();
       let actor = yield* useActor(owner);
+      if (!isChildActor()) yield* useDebugHub(actor, options.debugMode ?? false);
       // The tasks that read the children's channels live in a scope of their own, not the
       // owner's: effection halts a task's tasks when its body completes, before its scope's
       // destructors run, and the nursery's teardown must still hear from its children.
@@ -123,7 +129,7 @@ function sameEnv(a: NodeJS.ProcessEnv, b: NodeJS.ProcessEnv): boolean {
   return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
 }
 
-type Resolved = Required<Omit<NurseryOptions, 'loglevel' | 'debugMode'>> & { loglevel: string };
+type Resolved = Required<Omit<NurseryOptions, 'loglevel' | 'debugMode'>> & { loglevel: string; debugMode?: boolean };
 
 function resolveOptions(options: NurseryOptions): Resolved {
   return {
@@ -132,6 +138,7 @@ function resolveOptions(options: NurseryOptions): Resolved {
     bootTimeout: options.bootTimeout ?? 10_000,
     spare: options.spare ?? true,
     loglevel: logLevel(options.loglevel),
+    debugMode: options.debugMode,
   };
 }
 
@@ -176,7 +183,7 @@ class ActorNursery implements Nursery {
   }
 
   *cancel(options: { hard?: boolean } = {}): Operation<void> {
-    yield* this.stopAll(options.hard ?? false);
+    yield* this.stopAll(options.hard ?? false, 'its nursery was cancelled (nursery.cancel())');
   }
 
   /**
@@ -239,6 +246,7 @@ class ActorNursery implements Nursery {
       enableModules,
       loglevel: logLevel(options.loglevel ?? this.options.loglevel),
       ...(main ? { main } : {}),
+      debug: { ...debugSettings(), mode: options.debugMode ?? this.options.debugMode ?? debugSettings().mode },
     };
     let child = this.takeSpare(options);
     // A spare is already started; a new child waits for a boot slot first.
@@ -307,7 +315,7 @@ class ActorNursery implements Nursery {
     // SIGTERM at the root) and a child's failure do.
     if (ending.kind === 'completed' && !this.actor.shuttingDown) yield* this.awaitRunChildren();
     this.unlistenShutdown();
-    yield* this.stopAll(false);
+    yield* this.stopAll(false, this.stopReason(ending));
     let failures = [...this.failures];
     if (ending.kind === 'failed' && failures.length > 0 && !failures.includes(ending.error as Error)) {
       failures.push(ending.error as Error);
@@ -328,8 +336,19 @@ class ActorNursery implements Nursery {
     }
   }
 
-  private *stopAll(hard: boolean): Operation<void> {
-    let ladder = { hard, cancelTimeout: this.options.cancelTimeout, killTimeout: this.options.killTimeout };
+  /** Why the children are cancelled at the end of the owner's scope, for a child paused in the debugger. */
+  private stopReason(ending: Ending): string {
+    let failure = this.failures[0] ?? (ending.kind === 'failed' ? ending.error : undefined);
+    if (failure) {
+      let error = failure as { name?: string; type?: string; message?: string };
+      return `its nursery is failing: ${error.type ?? error.name ?? 'Error'}: ${error.message ?? String(failure)}`;
+    }
+    if (this.actor.shuttingDown) return `actor '${this.actor.name}', which started it, is being cancelled`;
+    return "its nursery's scope ended";
+  }
+
+  private *stopAll(hard: boolean, why: string): Operation<void> {
+    let ladder = { hard, why, cancelTimeout: this.options.cancelTimeout, killTimeout: this.options.killTimeout };
     let stopping = [...this.all].filter((child) => child.alive);
     if (this.closing && this.spare) {
       stopping.push(this.spare);

@@ -100,7 +100,7 @@ export function createPortal<T>(child: ChildActor, ladder: LadderTimeouts): Port
       }
     },
     *cancelActor(options = {}) {
-      yield* child.stop({ ...ladder, hard: options.hard });
+      yield* child.stop({ ...ladder, hard: options.hard, why: 'portal.cancelActor() was called' });
     },
     openStreamFrom(fn, ...args) {
       return streamFrom(child.peer, fn, args, ladder.cancelTimeout);

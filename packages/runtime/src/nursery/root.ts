@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { listen } from '@harrow/transport';
-import { createScope, withResolvers, type Operation, type WithResolvers } from 'effection';
+import { createScope, until, withResolvers, type Operation, type WithResolvers } from 'effection';
 import { Actor, maybeCurrentActor, rootUid, setCurrentActor } from '../actor/actor.ts';
 import { logLevel } from '../actor/log.ts';
 import type { Owner } from './owner.ts';
@@ -11,6 +13,8 @@ import { isChildActor } from '../base/remote.ts';
 import { serveListener } from '../dialog/serve.ts';
 import { orphansSettled } from '../spawn/process-host.ts';
 import { sentinel } from '../spawn/sentinel.ts';
+import { debugSettings, installedDebugger, loadDebugger, setDebugSettings } from '../actor/debug-port.ts';
+import { resolveModule } from '../base/modules.ts';
 
 interface Root {
   actor: Actor;
@@ -98,4 +102,45 @@ function* release(state: Root): Operation<void> {
   sentinel.removeOnDeath(undefined);
   yield* state.releaseSentinel();
   process.off('exit', state.removeDir);
+  let hooks = installedDebugger();
+  if (hooks && debugSettings().hub) {
+    setDebugSettings({ ...debugSettings(), hub: undefined });
+    yield* until(hooks.stopHub());
+  }
+}
+
+/**
+ * In the root process: start the debugger's terminal hub (`@harrow/debugger`) when the tree
+ * can be debugged, so that a `breakpoint()` anywhere in it has a terminal to open its REPL in.
+ * That is when the root's stdin is a terminal, or when a nursery asks for crash mode
+ * (`debugMode`), which then needs `@harrow/debugger` installed. Once per process.
+ */
+export function* useDebugHub(actor: Actor, debugMode: boolean): Operation<void> {
+  let settings = debugSettings();
+  if (settings.hub || (!debugMode && !process.stdin.isTTY) || (settings.entry && !debugMode)) return;
+  let entry = settings.entry ?? debuggerEntry();
+  if (!entry) {
+    if (debugMode) throw new Error('debugMode needs @harrow/debugger: install it next to @harrow/runtime (npm install @harrow/debugger)');
+    return;
+  }
+  let hooks = yield* until(loadDebugger(entry));
+  let hub = hooks ? yield* until(hooks.startHub(actor.treeDir)) : undefined;
+  setDebugSettings({ ...debugSettings(), entry, ...(hub ? { hub } : {}) });
+}
+
+/** Where `@harrow/debugger` is, seen from the program's entry module, else its working directory; undefined if it is not installed. */
+function debuggerEntry(): string | undefined {
+  let program = process.argv[1];
+  if (program) {
+    try {
+      return pathToFileURL(createRequire(program).resolve('@harrow/debugger')).href;
+    } catch {
+      // not installed next to the program: try its working directory
+    }
+  }
+  try {
+    return resolveModule('@harrow/debugger');
+  } catch {
+    return undefined;
+  }
 }

@@ -1,0 +1,68 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { debuggee, debugSettings, threadBoot } from '@harrow/runtime/debug-port';
+
+const AGENT_MAIN = new URL('./main.ts', import.meta.url).href;
+const HELPER = new URL('../pause/here.ts', import.meta.url).href;
+
+let started: Promise<void> | undefined;
+let ready = false;
+
+/** Whether this thread's debugger thread is up: a pause now opens the REPL. */
+export function agentReady(): boolean {
+  return ready;
+}
+
+/**
+ * Start this thread's debugger thread, once: a worker that connects to this thread through
+ * `node:inspector` (so it runs while this one is paused). It is not kept alive for its own
+ * sake, and it is detached before this thread exits.
+ */
+export function startAgent(): Promise<void> {
+  started ??= new Promise<void>((resolve, reject) => {
+    let { boot, tsx } = threadBoot();
+    let detached = new Int32Array(new SharedArrayBuffer(4));
+    let worker = new Worker(boot, {
+      workerData: { entry: AGENT_MAIN, tsx, actor: debuggee(), hub: debugSettings().hub, hidden: hiddenPatterns(), helper: HELPER, detached },
+      execArgv: [],
+    });
+    worker.unref();
+    worker.on('message', (message) => {
+      if (message !== 'ready') return;
+      ready = true;
+      resolve();
+    });
+    worker.on('error', (error) => reject(error));
+    worker.on('exit', (code) => {
+      ready = false;
+      reject(new Error(`the debugger thread exited with code ${code}`));
+    });
+    // A session left connected would hold up a worker thread's exit, or make node print
+    // "Waiting for the debugger to disconnect..." at a process's: detach first, synchronously
+    // (the 'exit' event allows nothing else), waiting for the debugger thread to confirm.
+    process.once('exit', () => {
+      if (!ready) return;
+      worker.postMessage('detach');
+      Atomics.wait(detached, 0, 0, 500);
+    });
+  });
+  return started;
+}
+
+/**
+ * What is not the user's code, as inspector blackbox patterns: harrow's packages (but for the
+ * pause helper), everything under node_modules, node's own modules, and scripts without a
+ * file URL. Stepping never stops there, and `bt` does not show it.
+ */
+function hiddenPatterns(): string[] {
+  let runtime = import.meta.resolve('@harrow/runtime');
+  let transport = createRequire(new URL(runtime)).resolve('@harrow/transport');
+  let dirs = [new URL('.', runtime).href, new URL('.', pathToFileURL(transport)).href, new URL('..', import.meta.url).href];
+  let harrow = dirs.map(escape).join('|');
+  return [`^(?!${escape(HELPER)}$)(${harrow}|.*/node_modules/)`, '^(?!file:)'];
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

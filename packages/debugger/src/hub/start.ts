@@ -1,0 +1,114 @@
+import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ReadStream } from 'node:tty';
+import { Worker } from 'node:worker_threads';
+import { threadBoot } from '@harrow/runtime/debug-port';
+
+const HUB_MAIN = new URL('./main.ts', import.meta.url).href;
+const TTY = '/dev/tty';
+
+interface RunningHub {
+  address: string;
+  worker: Worker;
+  /** A directory of its own, removed when it stops (none when it lives in the tree's). */
+  ownDir?: string;
+}
+
+let hub: Promise<RunningHub | undefined> | undefined;
+
+/**
+ * Start the root's terminal hub, once per process: a thread that owns the terminal and lends
+ * it to one paused actor at a time. Only when this process's stdin is a terminal (then its
+ * controlling terminal, `/dev/tty`, is the one the user typed the command in); resolves with
+ * the hub's socket path, or undefined when there is no terminal. Its socket goes in `dir` (the
+ * tree's directory, which the root's sentinel removes even if the root is killed), or in a
+ * directory of its own.
+ */
+export function startHub(dir?: string): Promise<string | undefined> {
+  hub ??= start(dir);
+  return hub.then((running) => running?.address);
+}
+
+/** Stop the hub (the root actor is stopping); a later `startHub` starts a new one. */
+export async function stopHub(): Promise<void> {
+  let running = await hub;
+  hub = undefined;
+  if (!running) return;
+  restoreTerminal();
+  await running.worker.terminate();
+  if (running.ownDir) rmSync(running.ownDir, { recursive: true, force: true });
+}
+
+async function start(treeDir?: string): Promise<RunningHub | undefined> {
+  if (!process.stdin.isTTY || !canOpen(TTY)) return undefined;
+  let ownDir = treeDir ? undefined : mkdtempSync(join(tmpdir(), 'harrow-debug-'));
+  let address = join(treeDir ?? ownDir!, 'debug-hub.sock');
+  let { boot, tsx } = threadBoot();
+  let worker = new Worker(boot, { workerData: { entry: HUB_MAIN, tsx, socket: address, tty: TTY }, execArgv: [] });
+  worker.unref();
+  worker.on('message', (message: { lent?: boolean }) => {
+    if (message.lent !== undefined) holdInterrupts(message.lent);
+  });
+  process.once('exit', () => {
+    restoreTerminal();
+    if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+  });
+  await new Promise<void>((resolve, reject) => {
+    worker.on('message', (message: { listening?: string; error?: string }) => {
+      if (message.listening) resolve();
+      if (message.error) reject(new Error(`the debugger's terminal hub could not listen: ${message.error}`));
+    });
+    worker.on('error', reject);
+  });
+  return { address, worker, ...(ownDir ? { ownDir } : {}) };
+}
+
+let lent = false;
+let held: { listeners: NodeJS.SignalsListener[]; pending: boolean } | undefined;
+
+/**
+ * While an actor holds the terminal, a SIGINT that reaches the root (from outside: the
+ * terminal itself is in raw mode, where Ctrl-C is a key) waits until the REPL is left, and is
+ * then delivered as it would have been.
+ */
+function holdInterrupts(nowLent: boolean): void {
+  lent = nowLent;
+  if (nowLent && !held) {
+    held = { listeners: process.listeners('SIGINT') as NodeJS.SignalsListener[], pending: false };
+    process.removeAllListeners('SIGINT');
+    process.on('SIGINT', hold);
+  } else if (!nowLent && held) {
+    let { listeners, pending } = held;
+    held = undefined;
+    process.off('SIGINT', hold);
+    for (let listener of listeners) process.on('SIGINT', listener);
+    if (pending) process.kill(process.pid, 'SIGINT');
+  }
+}
+
+function hold(): void {
+  if (held) held.pending = true;
+}
+
+/** Leave raw mode if the process exits while an actor holds the terminal. */
+function restoreTerminal(): void {
+  if (!lent) return;
+  lent = false;
+  try {
+    let fd = openSync(TTY, 'r+');
+    new ReadStream(fd).setRawMode(false);
+    closeSync(fd);
+  } catch {
+    // no terminal any more
+  }
+}
+
+function canOpen(path: string): boolean {
+  try {
+    closeSync(openSync(path, 'r+'));
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,136 @@
+/*
+ * Where the runtime meets the debugger. `@harrow/debugger` sits above the runtime (it imports
+ * the runtime, never the other way), so the runtime knows it only through this port: the debug
+ * settings every actor inherits from its spawner, the hooks the debugger installs when it is
+ * loaded, and the "door" through which a spawner tells a paused child that it is being
+ * cancelled (a paused thread reads none of its sockets; DESIGN.md "Debugger").
+ */
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { isMainThread, threadId } from 'node:worker_threads';
+import { ActorCancelledError, ContextCancelledError, RemoteActorError, ActorGroupError } from '../base/errors.ts';
+import { BOOT } from '../spawn/entries.ts';
+export { userStack } from '../base/boxing.ts';
+import { TSX_API } from '../spawn/exec-argv.ts';
+import { currentActor, maybeCurrentActor } from './actor.ts';
+
+/** What an actor knows about debugging in its tree; passed down in every spawn spec. */
+export interface DebugSettings {
+  /** Crash mode: an error about to leave this actor opens a post-mortem REPL first. */
+  mode: boolean;
+  /** The root's terminal hub (a Unix socket path), if the tree has a terminal to debug in. */
+  hub?: string;
+  /** The module URL of `@harrow/debugger`, as the root resolved it. */
+  entry?: string;
+}
+
+/** What `@harrow/debugger` provides once it is loaded in a process or thread. */
+export interface DebuggerHooks {
+  /**
+   * Open a post-mortem REPL for `error` in this actor and return when it is left. Synchronous:
+   * this actor is paused while the REPL is open.
+   */
+  postMortem(error: unknown): void;
+  /**
+   * In the root: start the terminal hub, if this process has a terminal, with its socket in
+   * `dir` (the tree's directory). Resolves with its address, or undefined when there is no
+   * terminal.
+   */
+  startHub(dir: string): Promise<string | undefined>;
+  /** In the root: stop the hub (the root actor stops). */
+  stopHub(): Promise<void>;
+  /** Make this actor ready to pause at once (crash mode cannot wait for anything). */
+  prepare(): Promise<void>;
+}
+
+let settings: DebugSettings = { mode: false };
+let hooks: DebuggerHooks | undefined;
+let loading: Promise<DebuggerHooks | undefined> | undefined;
+
+/** This actor's debug settings. */
+export function debugSettings(): Readonly<DebugSettings> {
+  return settings;
+}
+
+/** Set from the spawn spec (a spawned actor) or when the root starts its hub. */
+export function setDebugSettings(next: DebugSettings): void {
+  settings = next;
+}
+
+/** Called by `@harrow/debugger` when it is loaded. */
+export function installDebugger(installed: DebuggerHooks): void {
+  hooks = installed;
+}
+
+/** The installed debugger, if `@harrow/debugger` is loaded in this process or thread. */
+export function installedDebugger(): DebuggerHooks | undefined {
+  return hooks;
+}
+
+/** Load `@harrow/debugger` from `entry` (a module URL), once; it installs its hooks as it loads. */
+export function loadDebugger(entry: string): Promise<DebuggerHooks | undefined> {
+  loading ??= import(entry).then(() => hooks);
+  return loading;
+}
+
+/**
+ * Crash mode's boundary: `error` is about to leave this actor (a call's error answer, a
+ * `runInActor` main that failed). A cancellation is not a crash, and an error relayed from
+ * another actor had its post-mortem where it was raised.
+ */
+export function errorLeaving(error: unknown): void {
+  if (!settings.mode || !hooks) return;
+  if (error instanceof ActorCancelledError || error instanceof ContextCancelledError) return;
+  if (error instanceof RemoteActorError || error instanceof ActorGroupError) return;
+  hooks.postMortem(error);
+}
+
+/** Where a paused actor listens for its spawner's cancel (see `knockIfPaused`). */
+export function pauseDoor(treeDir: string, uid: string): string {
+  return join(treeDir, `${uid}.paused`);
+}
+
+/**
+ * Tell the child `uid` that it is being cancelled, and why, if it is paused in the debugger:
+ * its debugger thread then closes its REPL with that line and lets it run, so that it takes
+ * the cancel request like any actor, within the cancel ladder's time.
+ */
+export function knockIfPaused(treeDir: string, uid: string, why: string): void {
+  let door = pauseDoor(treeDir, uid);
+  if (!existsSync(door)) return;
+  let socket = connect(door);
+  socket.on('error', () => {}); // it resumed meanwhile: nothing to tell
+  socket.end(`${JSON.stringify({ why })}\n`);
+}
+
+/** The actor the debugger pauses here: who it is, which thread, and its door (none for the root). */
+export interface Debuggee {
+  name: string;
+  uid: string;
+  pid: number;
+  /** The root actor (or a root process before its first nursery): it has no spawner. */
+  root: boolean;
+  /** Its actor is being cancelled: a breakpoint now would only hold up its teardown. */
+  stopping: boolean;
+  /** The worker thread's id for a thread actor; undefined on a process's main thread. */
+  threadId?: number;
+  door?: string;
+}
+
+/** This process's or thread's actor, as the debugger names it. */
+export function debuggee(): Debuggee {
+  let actor = maybeCurrentActor();
+  let { name, uid, pid } = currentActor();
+  let target: Debuggee = { name, uid, pid, root: !actor?.parent, stopping: actor?.shuttingDown ?? false, ...(isMainThread ? {} : { threadId }) };
+  if (actor?.parent) target.door = pauseDoor(actor.treeDir, actor.uid);
+  return target;
+}
+
+/**
+ * How to start a worker thread that runs a TypeScript module: `new Worker(boot, { workerData:
+ * { entry, tsx, ...yours } })` (Node 20 workers do not inherit tsx's hooks; see entry/boot.mjs).
+ */
+export function threadBoot(): { boot: URL; tsx: string } {
+  return { boot: BOOT, tsx: TSX_API };
+}
