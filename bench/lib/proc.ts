@@ -58,6 +58,14 @@ export function vmRssKiB(pid: number): number {
   return Number(match[1]);
 }
 
+/** How many threads `pid` has (`Threads:` in /proc/<pid>/status). */
+export function threadCount(pid: number): number {
+  let status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  let match = /^Threads:\s*(\d+)/m.exec(status);
+  if (!match) throw new Error(`no thread count for pid ${pid}`);
+  return Number(match[1]);
+}
+
 /** CPU time (user + system, every thread) `pid` has used so far, in ms; 10 ms resolution. */
 export function cpuMs(pid: number): number {
   let stat = readStat(`/proc/${pid}/stat`);

@@ -8,18 +8,15 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scoped, sleep, spawn, type Operation } from 'effection';
-import { openNursery, type Nursery, type Portal } from '@harrow/runtime';
-import { echo, holdTree } from '../fixtures/actor.ts';
+import { openNursery, type Portal } from '@harrow/runtime';
+import { holdTree } from '../fixtures/actor.ts';
 import { canPin, pinned, PIN_CPU } from '../lib/cpu.ts';
-import { measureRoundTrips, ROUND_TRIPS } from '../lib/measure.ts';
-import { message, seqOf } from '../lib/payload.ts';
-import { childrenMatching, describeCpu, exists, vmRssKiB, waitUntilIdle, withCpuPerCall } from '../lib/proc.ts';
+import { ROUND_TRIPS } from '../lib/measure.ts';
+import { childrenMatching, describeCpu, exists, vmRssKiB, waitUntilIdle } from '../lib/proc.ts';
+import { echoRoundTrips, startEchoActor } from '../lib/rpc.ts';
 import { describe, median, summarize, type Summary } from '../lib/stats.ts';
 import type { BenchContext, Suite } from '../lib/suite.ts';
 import { RSS_PROCESSES, SETTLE_MS, STARTUP_RUNS, STARTUP_WARMUP } from './raw.ts';
-
-/** The module every actor of this suite enables (a user module importing `@harrow/runtime`). */
-const FIXTURE = new URL('../fixtures/actor.ts', import.meta.url);
 
 /** What an actor process runs; its command line is `node [execArgv] …/boot.mjs <tsx> …/entry/process-main.ts`. */
 const ACTOR_SCRIPT = 'boot.mjs';
@@ -44,10 +41,6 @@ export const runtime: Suite = {
     yield* teardown(bench);
   },
 };
-
-function* startEchoActor(nursery: Nursery, name: string): Operation<Portal> {
-  return yield* nursery.startActor(name, { enableModules: [FIXTURE] });
-}
 
 // ── start-up ─────────────────────────────────────────────────────────────────────────────────
 
@@ -128,22 +121,19 @@ function* rpc(bench: BenchContext): Operation<void> {
     let nursery = yield* openNursery({ spare: false });
     let portal = yield* startEchoActor(nursery, 'echo');
     let pid = portal.actor.pid;
-    let s = yield* roundTrips(bench, portal, pid, 'rpc.roundtrip');
+    let s = yield* roundTrips(bench, portal, 'rpc.roundtrip');
     bench.record({ metric: 'rpc.roundtrip', unit: 'us', value: s.median, baseline: 'raw.uds.roundtrip', target: '<=1.5', note: `median of ${s.n} after ${ROUND_TRIPS.warmup} warm-up` });
     bench.record({ metric: 'rpc.roundtrip.p99', unit: 'us', value: s.p99, baseline: 'raw.uds.roundtrip.p99' });
     if (canPin()) {
-      let p = yield* pinned([process.pid, pid], PIN_CPU, () => roundTrips(bench, portal, pid, 'rpc.roundtrip.1cpu'));
+      let p = yield* pinned([process.pid, pid], PIN_CPU, () => roundTrips(bench, portal, 'rpc.roundtrip.1cpu'));
       bench.record({ metric: 'rpc.roundtrip.1cpu', unit: 'us', value: p.median, baseline: 'raw.uds.roundtrip.1cpu', note: `diagnostic: both processes on CPU ${PIN_CPU}; p99 ${p.p99.toFixed(1)}` });
     }
   });
 }
 
 /** Timed round trips, logged with the CPU time each side spent per call. */
-function* roundTrips(bench: BenchContext, portal: Portal, pid: number, metric: string): Operation<Summary> {
-  let [samples, cpu] = yield* withCpuPerCall(pid, ROUND_TRIPS.warmup + ROUND_TRIPS.samples, () => measureRoundTrips(function* (i) {
-    let reply = yield* portal.run(echo, message(i));
-    if (seqOf(reply) !== i) throw new Error(`rpc echo: expected seq ${i}, got ${seqOf(reply)}`);
-  }));
+function* roundTrips(bench: BenchContext, portal: Portal, metric: string): Operation<Summary> {
+  let [samples, cpu] = yield* echoRoundTrips(portal);
   let s = summarize(samples);
   bench.log(`${metric}: ${describe(s)}; ${describeCpu(cpu, 'bench', 'actor')}`);
   return s;

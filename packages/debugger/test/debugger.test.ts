@@ -1,0 +1,218 @@
+import { describe, expect, it } from 'vitest';
+import { expectNoLeaks, perTest, startProgram } from '../../runtime/test/helpers.ts';
+import { Terminal } from '../../runtime/test/terminal.ts';
+
+/*
+ * The debugger through a real terminal (tmux): a program whose actors pause, typed into as a
+ * user would. Every test ends with nothing it started left alive.
+ */
+
+const env = perTest();
+const program = new URL('./fixtures/debug-tree.ts', import.meta.url).pathname;
+const repository = new URL('../../../', import.meta.url).pathname;
+const FIXTURE = 'packages/debugger/test/fixtures/debug-tree.ts';
+
+/** Run a scenario of the fixture in a terminal of its own. */
+function run(...args: string[]): Terminal {
+  return new Terminal([process.execPath, '--import', 'tsx', program, ...args], { cwd: repository });
+}
+
+/** What the terminal shows after the last prompt of `name`, once it shows `pattern`. */
+async function answer(terminal: Terminal, name: string, typed: string, pattern: RegExp): Promise<string> {
+  terminal.keys('-l', typed);
+  terminal.keys('Enter');
+  let screen = await terminal.waitFor(pattern);
+  let at = screen.lastIndexOf(`(harrow: ${name}) ${typed}`);
+  return screen.slice(at);
+}
+
+async function finished(terminal: Terminal, withinMs = 10_000): Promise<string> {
+  return terminal.waitFor(/\[exit \d+\]/, withinMs);
+}
+
+describe('breakpoint()', () => {
+  it('pauses a child at the caller\'s .ts line; p, assignment and c change its result', async () => {
+    let terminal = run('child');
+    try {
+      let screen = await terminal.waitFor(/\(harrow: worker\) $/m);
+      expect(screen).toMatch(new RegExp(`harrow: breakpoint in actor 'worker' \\(uid \\S+, pid \\d+\\) at ${FIXTURE}:11`));
+      expect(screen).toMatch(/-> 11\s+yield\* breakpoint\(\);/);
+      expect(await answer(terminal, 'worker', 'p total', /p total\n40\n/)).toContain('40');
+      await answer(terminal, 'worker', 'total = 5', /total = 5\n5\n/);
+      terminal.keys('c', 'Enter');
+      screen = await finished(terminal);
+      expect(screen).toMatch(/^result: 6$/m);
+      expect(screen).toMatch(/\[exit 0\]/);
+    } finally {
+      terminal.close();
+    }
+    await expectNoLeaks(env.tag, 1_000);
+  });
+
+  it('in a grandchild: bt names the user\'s frames, n steps to the next line, l lists the source', async () => {
+    let terminal = run('grandchild');
+    try {
+      let screen = await terminal.waitFor(/\(harrow: grandchild\) $/m);
+      expect(screen).toMatch(new RegExp(`breakpoint in actor 'grandchild' .* at ${FIXTURE}:11`));
+      let bt = await answer(terminal, 'grandchild', 'bt', /bt\n.*#0 work .*\n\(harrow/);
+      expect(bt).toMatch(new RegExp(`> #0 work ${FIXTURE}:11`));
+      // Only the user's frames: nothing of harrow, effection or node.
+      expect(bt).not.toMatch(/effection|runtime\/src|node:/);
+      let list = await answer(terminal, 'grandchild', 'l', /l\n[\s\S]*-> +11\s+yield\* breakpoint\(\);[\s\S]*\(harrow/);
+      expect(list).toMatch(/ 12\s+total = total \+ 1;/);
+      let next = await answer(terminal, 'grandchild', 'n', /n\n.*:12\n-> 12\s+total = total \+ 1;/);
+      expect(next).toContain(`${FIXTURE}:12`);
+      // Enter repeats the step: on past line 12 (V8 stops a generator's return at its closing brace).
+      terminal.keys('Enter');
+      await terminal.waitFor(/:12\n-> 12\s+total = total \+ 1;\n\(harrow: grandchild\) \n.*:1[34]\n-> 1[34]\s/);
+      terminal.keys('c', 'Enter');
+      expect(await finished(terminal)).toMatch(/^result: 41$/m);
+    } finally {
+      terminal.close();
+    }
+    await expectNoLeaks(env.tag, 1_000);
+  });
+
+  it('in a thread actor', async () => {
+    let terminal = run('thread');
+    try {
+      let screen = await terminal.waitFor(/\(harrow: grandchild\) $/m);
+      expect(screen).toMatch(new RegExp(`breakpoint in actor 'grandchild' .* at ${FIXTURE}:11`));
+      await answer(terminal, 'grandchild', 'total = 100', /total = 100\n100\n/);
+      terminal.keys('c', 'Enter');
+      expect(await finished(terminal)).toMatch(/^result: 101$/m);
+    } finally {
+      terminal.close();
+    }
+    await expectNoLeaks(env.tag, 1_000);
+  });
+
+  it('serves two actors that break at the same moment one after the other; actors lists both', async () => {
+    let terminal = run('two');
+    try {
+      let screen = await terminal.waitFor(/waits for the terminal/);
+      let first = /\(harrow: (alpha|beta)\) $/m.exec(await terminal.waitFor(/\(harrow: (alpha|beta)\) $/m))![1]!;
+      let second = first === 'alpha' ? 'beta' : 'alpha';
+      expect(screen).not.toContain(`breakpoint in actor '${second}'`);
+      let actors = await answer(terminal, first, 'actors', /actors\n.*\n.*\n\(harrow/);
+      expect(actors).toMatch(new RegExp(`\\* ${first} .*holds the terminal`));
+      expect(actors).toMatch(new RegExp(`  ${second} .*waits \\(1 of 1\\)`));
+      terminal.keys('c', 'Enter');
+      await terminal.waitFor(new RegExp(`\\(harrow: ${second}\\) $`, 'm'));
+      terminal.keys('c', 'Enter');
+      expect(await finished(terminal)).toMatch(/^result: \[ 3, 5 \]$/m);
+    } finally {
+      terminal.close();
+    }
+    await expectNoLeaks(env.tag, 1_000);
+  });
+
+  it('q makes breakpoint() throw DebuggerQuit, which reaches the root', async () => {
+    let terminal = run('child');
+    try {
+      await terminal.waitFor(/\(harrow: worker\) $/m);
+      terminal.keys('q', 'Enter');
+      expect(await finished(terminal)).toMatch(/^error: RemoteActorError DebuggerQuit: /m);
+    } finally {
+      terminal.close();
+    }
+    await expectNoLeaks(env.tag, 1_000);
+  });
+
+  it('Ctrl-C at the prompt clears the line and cancels nothing; a SIGINT to the root waits until the REPL is left', async () => {
+    let terminal = run('child');
+    try {
+      let screen = await terminal.waitFor(/\(harrow: worker\) $/m);
+      let root = Number(/root pid (\d+)/.exec(screen)![1]);
+      terminal.keys('-l', 'garbage');
+      for (let i = 0; i < 3; i++) terminal.keys('C-c');
+      await terminal.waitFor(/(\^C\n\(harrow: worker\) ?\n?){3}/);
+      expect(await answer(terminal, 'worker', 'p total', /p total\n40\n/)).toContain('40');
+      process.kill(root, 'SIGINT');
+      // Still served: the signal waits.
+      expect(await answer(terminal, 'worker', 'p total + 1', /p total \+ 1\n41\n/)).toContain('41');
+      terminal.keys('c', 'Enter');
+      expect(await finished(terminal)).toMatch(/\[exit 130\]/);
+    } finally {
+      terminal.close();
+    }
+    await expectNoLeaks(env.tag, 1_000);
+  });
+
+  it('a tab completes the names of the selected frame', async () => {
+    let terminal = run('child');
+    try {
+      await terminal.waitFor(/\(harrow: worker\) $/m);
+      terminal.keys('-l', 'p tot');
+      terminal.keys('Tab');
+      await terminal.waitFor(/\(harrow: worker\) p total$/m);
+      terminal.keys('Enter');
+      await terminal.waitFor(/p total\n40\n/);
+      terminal.keys('c', 'Enter');
+      await finished(terminal);
+    } finally {
+      terminal.close();
+    }
+    await expectNoLeaks(env.tag, 1_000);
+  });
+});
+
+describe('teardown while an actor is paused', () => {
+  it('the root scope ending closes the REPL with why, and the program exits within the cancel ladder', async () => {
+    let terminal = run('timeout', '2500');
+    try {
+      await terminal.waitFor(/\(harrow: looper\) $/m);
+      let screen = await terminal.waitFor(/leaves the debugger/, 10_000);
+      let left = Date.now();
+      expect(screen).toMatch(/harrow: actor 'looper' leaves the debugger: it is being cancelled: its nursery's scope ended/);
+      screen = await finished(terminal, 1000 + 1000 + 1500);
+      expect(Date.now() - left).toBeLessThan(1000 + 1000 + 1500);
+      expect(screen).toMatch(/^result: scope ended$/m);
+    } finally {
+      terminal.close();
+    }
+    await expectNoLeaks(env.tag, 1_000);
+  });
+
+  it('a sibling failing cancels the paused actor like any other', async () => {
+    let terminal = run('sibling', '2500');
+    try {
+      await terminal.waitFor(/\(harrow: looper\) $/m);
+      let screen = await terminal.waitFor(/leaves the debugger/, 10_000);
+      expect(screen).toMatch(/leaves the debugger: it is being cancelled: its nursery is failing: Error: the sibling failed/);
+      expect(await finished(terminal, 5_000)).toMatch(/^error: RemoteActorError Error: the sibling failed$/m);
+    } finally {
+      terminal.close();
+    }
+    await expectNoLeaks(env.tag, 1_000);
+  });
+});
+
+describe('crash mode (debugMode)', () => {
+  it('opens a post-mortem with the error in scope; on c the error reaches the root unchanged', async () => {
+    let terminal = run('crash');
+    try {
+      let screen = await terminal.waitFor(/\(harrow: crasher\) $/m);
+      expect(screen).toMatch(/harrow: post-mortem of actor 'crasher' \(uid \S+, pid \d+\): TypeError: bad input 42/);
+      expect(screen).toMatch(new RegExp(`at crash \\(.*${FIXTURE}:25`));
+      await answer(terminal, 'crasher', 'p error.message', /p error.message\n'bad input 42'\n/);
+      terminal.keys('c', 'Enter');
+      expect(await finished(terminal)).toMatch(/^error: RemoteActorError TypeError: bad input 42$/m);
+    } finally {
+      terminal.close();
+    }
+    await expectNoLeaks(env.tag, 1_000);
+  });
+});
+
+describe('without a terminal', () => {
+  it('breakpoint() warns and returns at once when the root has no TTY and debug mode is off', async () => {
+    let started = Date.now();
+    let child = startProgram(new URL('./fixtures/debug-tree.ts', import.meta.url), ['child']);
+    await child.line(/^result: 41$/);
+    expect((await child.exited).code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(child.stderr).toMatch(new RegExp(`breakpoint\\(\\) in actor 'worker' at .*${FIXTURE}:11.*no terminal to debug in`));
+    await expectNoLeaks(env.tag, 1_000);
+  });
+});
