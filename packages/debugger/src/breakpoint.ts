@@ -1,8 +1,8 @@
 import { until, type Operation } from 'effection';
 import { debuggee, debugSettings, setDebugSettings } from '@harrow/runtime/debug-port';
-import { startAgent } from './agent/start.ts';
+import { startAgent } from './agent/start-agent.ts';
 import { DebuggerQuit } from './errors.ts';
-import { startHub } from './hub/start.ts';
+import { startHub } from './hub/start-hub.ts';
 import { pauseHere } from './pause/here.ts';
 
 const QUIT = Symbol.for('harrow.quit');
@@ -35,6 +35,9 @@ export function* breakpoint(): Operation<void> {
     return;
   }
   yield* until(startAgent());
+  // What this actor sent just before (stream items wait for the end of the tick) goes out
+  // before it stops.
+  yield* until(new Promise((resolve) => setImmediate(resolve)));
   pauseHere();
   if ((globalThis as Record<symbol, unknown>)[QUIT]) {
     delete (globalThis as Record<symbol, unknown>)[QUIT];

@@ -1,8 +1,9 @@
 import { inspect } from 'node:util';
 import { debugSettings, installDebugger, userStack } from '@harrow/runtime/debug-port';
-import { agentReady, startAgent } from './agent/start.ts';
-import { startHub, stopHub } from './hub/start.ts';
+import { agentReady, startAgent } from './agent/start-agent.ts';
+import { startHub, stopHub } from './hub/start-hub.ts';
 import { pauseOnCrash } from './pause/here.ts';
+import { DebuggerQuit } from './errors.ts';
 
 /**
  * What loading `@harrow/debugger` does in a process or thread: give the runtime its hooks
@@ -16,7 +17,8 @@ export function install(): void {
   global[Symbol.for('harrow.names')] = propertyNames;
   installDebugger({
     postMortem(error) {
-      if (!agentReady() || !debugSettings().hub) return;
+      // Leaving the debugger with q is not a crash to debug.
+      if (error instanceof DebuggerQuit || !agentReady() || !debugSettings().hub) return;
       pauseOnCrash(error, describe(error));
     },
     startHub,

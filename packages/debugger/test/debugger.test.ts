@@ -157,6 +157,38 @@ describe('breakpoint()', () => {
   });
 });
 
+describe('stepping, breakpoints by location, watches', () => {
+  it('b file:line with a condition, watch, s into a call, bt, up/down, o back out, cb, unwatch', async () => {
+    let terminal = run('steps');
+    try {
+      await terminal.waitFor(/\(harrow: stepper\) $/m);
+      expect(await answer(terminal, 'stepper', 'watch acc', /watch acc\nwatch 1: acc = 0\n/)).toBeTruthy();
+      await answer(terminal, 'stepper', 'b debug-tree.ts:45 i === 2', /breakpoint 1 at debug-tree.ts:45 if i === 2\n/);
+      await answer(terminal, 'stepper', 'b', /b\n1: debug-tree.ts:45 if i === 2\n/);
+      terminal.keys('c', 'Enter');
+      // Stopped by the breakpoint on the third round only (acc = 0 + 2).
+      await terminal.waitFor(new RegExp(`breakpoint in actor 'stepper' .* at ${FIXTURE}:45\n-> 45\\s+acc \\+= double\\(i\\);\nwatch 1: acc = 2\n`));
+      await answer(terminal, 'stepper', 's', new RegExp(`s\n${FIXTURE}:3\\d\n-> 3\\d\\s+let doubled = x \\* 2;`));
+      let bt = await answer(terminal, 'stepper', 'bt', /bt\n.*\n.*\n\(harrow/);
+      expect(bt).toMatch(new RegExp(`> #0 double ${FIXTURE}:3\\d\n  #1 stepper ${FIXTURE}:45`));
+      await answer(terminal, 'stepper', 'up', new RegExp(`up\n${FIXTURE}:45\n-> 45`));
+      await answer(terminal, 'stepper', 'p i', /p i\n2\n/);
+      await answer(terminal, 'stepper', 'down', new RegExp(`down\n${FIXTURE}:3\\d\n`));
+      await answer(terminal, 'stepper', 'p x', /p x\n2\n/);
+      // Back in the caller: V8 stops at the next statement of it after the call (the loop's update).
+      await answer(terminal, 'stepper', 'o', new RegExp(`o\n${FIXTURE}:4[45]\n`));
+      await answer(terminal, 'stepper', 'cb', /cb\ncleared every breakpoint\n/);
+      await answer(terminal, 'stepper', 'unwatch 1', /unwatch 1\nremoved watch 1: acc\n/);
+      await answer(terminal, 'stepper', 'help', /help\nCommands[^]*q, quit/);
+      terminal.keys('c', 'Enter');
+      expect(await finished(terminal)).toMatch(/^result: 6$/m);
+    } finally {
+      terminal.close();
+    }
+    await expectNoLeaks(env.tag, 1_000);
+  });
+});
+
 describe('teardown while an actor is paused', () => {
   it('the root scope ending closes the REPL with why, and the program exits within the cancel ladder', async () => {
     let terminal = run('timeout', '2500');

@@ -35,14 +35,14 @@ export class Controller {
 
   constructor(private target: Target, private scripts: Scripts, private actor: Debuggee, private hubAddress: string | undefined) {
     this.evaluator = new Evaluator(target);
-    target.on('Debugger.paused', (params) => void this.paused(params.callFrames as CallFrame[]).catch((error) => this.broken(error)));
+    target.on('Debugger.paused', (params) => void this.paused(params.callFrames, params.hitBreakpoints).catch((error) => this.broken(error)));
     scripts.onParsed((scriptId) => void this.placePending(scriptId));
   }
 
-  private async paused(frames: CallFrame[]): Promise<void> {
+  private async paused(frames: CallFrame[], hitBreakpoints?: string[]): Promise<void> {
     if (this.tornDown) return this.resume();
     if (this.state === 'stepping' && this.stepping) return this.stepped(frames);
-    let stop = new Stop(frames, Stop.kindOf(frames, this.scripts), this.scripts);
+    let stop = new Stop(frames, Stop.kindOf(frames, this.scripts, hitBreakpoints), this.scripts);
     this.stop = stop;
     // A stop with nothing of the user's on it (a step that ran into the runtime): go on.
     if (!stop.frame) return this.resume();
@@ -54,7 +54,9 @@ export class Controller {
       return this.resume();
     }
     this.openDoor();
-    hub.send({ t: 'request', kind: stop.kind, where: stop.where() });
+    // A post-mortem stops in the debugger's helper: the error says more than that place.
+    let where = stop.kind === 'crash' ? (await this.crashReport(stop)).split('\n')[0]! : stop.where();
+    hub.send({ t: 'request', kind: stop.kind, where });
   }
 
   private async stepped(frames: CallFrame[]): Promise<void> {
@@ -238,7 +240,7 @@ export class Controller {
   private listBreakpoints(): string {
     if (this.breakpoints.length === 0) return 'no breakpoints (b file.ts:line [condition] sets one)';
     return this.breakpoints
-      .map((bp, index) => `${index + 1}: ${bp.file}:${bp.line}${bp.condition ? ` if ${bp.condition}` : ''}${bp.ids.length === 0 ? ' (pending: file not loaded yet)' : ''}`)
+      .map((bp, index) => `${index + 1}: ${bp.file}:${bp.line}${bp.condition ? ` if ${bp.condition}` : ''}${bp.ids.length === 0 ? ' (pending: no loaded code on that line yet)' : ''}`)
       .join('\n');
   }
 

@@ -30,10 +30,10 @@ export class Stop {
   }
 
   /** The kind of stop a pause is, from its top frame and the breakpoints it hit. */
-  static kindOf(frames: CallFrame[], scripts: Scripts): StopKind {
+  static kindOf(frames: CallFrame[], scripts: Scripts, hitBreakpoints: string[] = []): StopKind {
     let top = frames[0];
     if (top && scripts.isHelper(top.location.scriptId) && top.functionName === 'pauseOnCrash') return 'crash';
-    if (top && scripts.isHelper(top.location.scriptId)) return 'breakpoint';
+    if ((top && scripts.isHelper(top.location.scriptId)) || hitBreakpoints.length > 0) return 'breakpoint';
     return 'debugger statement';
   }
 

@@ -70,7 +70,7 @@ export class Hub {
   private gone(client: Client): void {
     this.clients.delete(client);
     for (let resolve of client.completions.values()) resolve([[], '']);
-    if (client.request) this.terminal.print(`harrow: actor ${client.label()} is gone; it leaves the debugger`);
+    if (client.request) this.terminal.print(`harrow: actor ${client.label()} has ended or lost its debugger; it leaves the debugger`);
     this.release(client);
   }
 

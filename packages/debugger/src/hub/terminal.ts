@@ -25,6 +25,8 @@ export class Terminal {
   private history: string[] = [];
   private prompting = false;
   private user: TerminalUser | undefined;
+  /** Lines typed ahead (pasted, or typed while a command ran): one is handed over per prompt. */
+  private typedAhead: string[] = [];
 
   constructor(private path = '/dev/tty') {}
 
@@ -52,8 +54,12 @@ export class Terminal {
     });
     rl.pause();
     rl.on('line', (text) => {
-      this.prompting = false;
       rl.pause();
+      if (!this.prompting) {
+        this.typedAhead.push(text);
+        return;
+      }
+      this.prompting = false;
       this.user?.line(text);
     });
     rl.on('SIGINT', () => {
@@ -77,6 +83,12 @@ export class Terminal {
   prompt(prompt: string): void {
     let rl = this.rl;
     if (!rl) return;
+    let ahead = this.typedAhead.shift();
+    if (ahead !== undefined) {
+      this.output?.write(`${prompt}${ahead}\n`);
+      this.user?.line(ahead);
+      return;
+    }
     rl.setPrompt(prompt);
     this.prompting = true;
     rl.resume();
@@ -103,6 +115,7 @@ export class Terminal {
     let rl = this.rl;
     this.rl = undefined;
     this.user = undefined;
+    this.typedAhead = [];
     // A prompt left on the screen (the REPL closed by a teardown) is wiped.
     if (this.prompting) this.output?.write('\r\x1b[K');
     this.prompting = false;

@@ -136,8 +136,13 @@ function isDefined<T>(value: T | undefined): value is T {
   return value !== undefined;
 }
 
-/** Paths of harrow's and effection's own modules, whose frames say nothing about the user's code. */
-const INTERNAL_PATHS = [fileURLToPath(new URL('../', import.meta.url)), '/node_modules/effection/', '/effection@'];
+/** Paths of harrow's (runtime and transport) and effection's own modules, whose frames say nothing about the user's code. */
+const INTERNAL_PATHS = [
+  fileURLToPath(new URL('../', import.meta.url)),
+  fileURLToPath(new URL('.', import.meta.resolve('@harrow/transport'))),
+  '/node_modules/effection/',
+  '/effection@',
+];
 
 /** The generator steps effection drives a remote function with. */
 const STEPPING = /^\s+at (\S+\.)?(next|throw|return) \(<anonymous>\)$/;

@@ -1,5 +1,5 @@
 /**
- * Entry of a debugger thread (started by agent/start.ts): connect to the thread to debug,
+ * Entry of a debugger thread (started by agent/start-agent.ts): connect to the thread to debug,
  * enable the inspector's Debugger domain with harrow's, effection's and node's code
  * blackboxed, and hand every pause to the controller. No inspector port is opened.
  */
@@ -14,7 +14,7 @@ interface AgentData {
   hub?: string;
   hidden: string[];
   helper: string;
-  /** [0]: set to 1 once detached (see start.ts). */
+  /** [0]: set to 1 once detached (see start-agent.ts). */
   detached: Int32Array;
 }
 

@@ -5,7 +5,7 @@ import { ReadStream } from 'node:tty';
 import { Worker } from 'node:worker_threads';
 import { threadBoot } from '@harrow/runtime/debug-port';
 
-const HUB_MAIN = new URL('./main.ts', import.meta.url).href;
+const HUB_MAIN = new URL('./hub-thread.ts', import.meta.url).href;
 const TTY = '/dev/tty';
 
 interface RunningHub {

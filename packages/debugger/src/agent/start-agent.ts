@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { debuggee, debugSettings, threadBoot } from '@harrow/runtime/debug-port';
 
-const AGENT_MAIN = new URL('./main.ts', import.meta.url).href;
+const AGENT_MAIN = new URL('./agent-thread.ts', import.meta.url).href;
 const HELPER = new URL('../pause/here.ts', import.meta.url).href;
 
 let started: Promise<void> | undefined;

@@ -1,5 +1,5 @@
 /**
- * Entry of the root's hub thread (started by hub/start.ts): listen for debugger threads on the
+ * Entry of the root's hub thread (started by hub/start-hub.ts): listen for debugger threads on the
  * Unix socket it was given and lend them the terminal.
  */
 import { createServer } from 'node:net';
