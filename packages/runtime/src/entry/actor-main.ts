@@ -117,9 +117,10 @@ function* actorMain(channel: Channel): Operation<number> {
     actor.shutdown();
   });
 
-  // Crash mode needs its debugger thread ready before anything can fail.
+  // Crash mode needs its debugger thread ready before anything can fail; without a terminal
+  // in the tree (no hub) there is nothing to show a post-mortem in.
   setDebugSettings(spec.debug ?? { mode: false });
-  if (spec.debug?.mode && spec.debug.entry) {
+  if (spec.debug?.mode && spec.debug.entry && spec.debug.hub) {
     try {
       let hooks = yield* until(loadDebugger(spec.debug.entry));
       if (hooks) yield* until(hooks.prepare());
