@@ -17,6 +17,17 @@ function run(name: string): Terminal {
   return new Terminal([process.execPath, '--import', 'tsx', `examples/${name}.ts`], { cwd: repository });
 }
 
+/** Run an example in a terminal, give the terminal to `body`, close it, and check nothing is left. */
+async function inTerminal([name]: string[], body: (terminal: Terminal) => Promise<void>): Promise<void> {
+  let terminal = run(name!);
+  try {
+    await body(terminal);
+  } finally {
+    terminal.close();
+  }
+  await expectNoLeaks(tag, 1_000);
+}
+
 /** How many times `text` is on the screen. */
 function count(screen: string, text: string): number {
   return screen.split(text).length - 1;
@@ -24,8 +35,7 @@ function count(screen: string, text: string): number {
 
 describe('debugger examples', () => {
   it('debug-work: the API example; p and c', async () => {
-    let terminal = run('debug-work');
-    try {
+    await inTerminal(['debug-work'], async (terminal) => {
       await terminal.waitFor(/\(harrow: worker\) $/m);
       terminal.keys('p total', 'Enter');
       await terminal.waitFor(/^40$/m);
@@ -33,15 +43,11 @@ describe('debugger examples', () => {
       let screen = await terminal.waitFor(/\[exit \d+\]/);
       expect(screen).toMatch(/^result: 41$/m);
       expect(screen).toMatch(/\[exit 0\]/);
-    } finally {
-      terminal.close();
-    }
-    await expectNoLeaks(tag, 1_000);
+    });
   });
 
   it('subactor-breakpoint: c re-enters the breakpoint, q ends the program with DebuggerQuit', async () => {
-    let terminal = run('subactor-breakpoint');
-    try {
+    await inTerminal(['subactor-breakpoint'], async (terminal) => {
       for (let round = 1; round <= 3; round++) {
         let screen = await terminal.waitFor(new RegExp(`(breakpoint in actor 'breakpointForever'[^]*){${round}}\\(harrow: breakpointForever\\) $`, 'm'));
         expect(count(screen, "breakpoint in actor 'breakpointForever'")).toBe(round);
@@ -52,15 +58,11 @@ describe('debugger examples', () => {
       let screen = await terminal.waitFor(/\[exit \d+\]/);
       expect(screen).toMatch(/RemoteActorError: DebuggerQuit in actor 'breakpointForever'/);
       expect(screen).toMatch(/\[exit 1\]/);
-    } finally {
-      terminal.close();
-    }
-    await expectNoLeaks(tag, 1_000);
+    });
   });
 
   it('multi-daemon-subactors: a looping breakpoint and a ReferenceError post-mortem share the terminal; the error ends the tree', async () => {
-    let terminal = run('multi-daemon-subactors');
-    try {
+    await inTerminal(['multi-daemon-subactors'], async (terminal) => {
       // Whichever paused first holds the terminal; c until the ReferenceError has gone on up.
       let screen = '';
       for (let turn = 0; turn < 10 && !/\[exit \d+\]/.test(screen); turn++) {
@@ -75,9 +77,6 @@ describe('debugger examples', () => {
       expect(screen).toMatch(/^root got: yo$/m);
       expect(screen).toMatch(/RemoteActorError: ReferenceError in actor 'name_error'/);
       expect(screen).toMatch(/\[exit 1\]/);
-    } finally {
-      terminal.close();
-    }
-    await expectNoLeaks(tag, 1_000);
+    });
   });
 });

@@ -17,6 +17,17 @@ function run(...args: string[]): Terminal {
   return new Terminal([process.execPath, '--import', 'tsx', program, ...args], { cwd: repository });
 }
 
+/** Run a scenario in a terminal, give the terminal to `body`, close it, and check nothing is left. */
+async function inTerminal(args: string[], body: (terminal: Terminal) => Promise<void>): Promise<void> {
+  let terminal = run(...args);
+  try {
+    await body(terminal);
+  } finally {
+    terminal.close();
+  }
+  await expectNoLeaks(env.tag, 1_000);
+}
+
 /** What the terminal shows after the last prompt of `name`, once it shows `pattern`. */
 async function answer(terminal: Terminal, name: string, typed: string, pattern: RegExp): Promise<string> {
   terminal.keys('-l', typed);
@@ -32,8 +43,7 @@ async function finished(terminal: Terminal, withinMs = 10_000): Promise<string> 
 
 describe('breakpoint()', () => {
   it('pauses a child at the caller\'s .ts line; p, assignment and c change its result', async () => {
-    let terminal = run('child');
-    try {
+    await inTerminal(['child'], async (terminal) => {
       let screen = await terminal.waitFor(/\(harrow: worker\) $/m);
       expect(screen).toMatch(new RegExp(`harrow: breakpoint in actor 'worker' \\(uid \\S+, pid \\d+\\) at ${FIXTURE}:11`));
       expect(screen).toMatch(/-> 11\s+yield\* breakpoint\(\);/);
@@ -43,15 +53,11 @@ describe('breakpoint()', () => {
       screen = await finished(terminal);
       expect(screen).toMatch(/^result: 6$/m);
       expect(screen).toMatch(/\[exit 0\]/);
-    } finally {
-      terminal.close();
-    }
-    await expectNoLeaks(env.tag, 1_000);
+    });
   });
 
   it('in a grandchild: bt names the user\'s frames, n steps to the next line, l lists the source', async () => {
-    let terminal = run('grandchild');
-    try {
+    await inTerminal(['grandchild'], async (terminal) => {
       let screen = await terminal.waitFor(/\(harrow: grandchild\) $/m);
       expect(screen).toMatch(new RegExp(`breakpoint in actor 'grandchild' .* at ${FIXTURE}:11`));
       let bt = await answer(terminal, 'grandchild', 'bt', /bt\n.*#0 work .*\n\(harrow/);
@@ -67,29 +73,21 @@ describe('breakpoint()', () => {
       await terminal.waitFor(/:12\n-> 12\s+total = total \+ 1;\n\(harrow: grandchild\) \n.*:1[34]\n-> 1[34]\s/);
       terminal.keys('c', 'Enter');
       expect(await finished(terminal)).toMatch(/^result: 41$/m);
-    } finally {
-      terminal.close();
-    }
-    await expectNoLeaks(env.tag, 1_000);
+    });
   });
 
   it('in a thread actor', async () => {
-    let terminal = run('thread');
-    try {
+    await inTerminal(['thread'], async (terminal) => {
       let screen = await terminal.waitFor(/\(harrow: grandchild\) $/m);
       expect(screen).toMatch(new RegExp(`breakpoint in actor 'grandchild' .* at ${FIXTURE}:11`));
       await answer(terminal, 'grandchild', 'total = 100', /total = 100\n100\n/);
       terminal.keys('c', 'Enter');
       expect(await finished(terminal)).toMatch(/^result: 101$/m);
-    } finally {
-      terminal.close();
-    }
-    await expectNoLeaks(env.tag, 1_000);
+    });
   });
 
   it('serves two actors that break at the same moment one after the other; actors lists both', async () => {
-    let terminal = run('two');
-    try {
+    await inTerminal(['two'], async (terminal) => {
       let screen = await terminal.waitFor(/waits for the terminal/);
       let first = /\(harrow: (alpha|beta)\) $/m.exec(await terminal.waitFor(/\(harrow: (alpha|beta)\) $/m))![1]!;
       let second = first === 'alpha' ? 'beta' : 'alpha';
@@ -101,27 +99,19 @@ describe('breakpoint()', () => {
       await terminal.waitFor(new RegExp(`\\(harrow: ${second}\\) $`, 'm'));
       terminal.keys('c', 'Enter');
       expect(await finished(terminal)).toMatch(/^result: \[ 3, 5 \]$/m);
-    } finally {
-      terminal.close();
-    }
-    await expectNoLeaks(env.tag, 1_000);
+    });
   });
 
   it('q makes breakpoint() throw DebuggerQuit, which reaches the root', async () => {
-    let terminal = run('child');
-    try {
+    await inTerminal(['child'], async (terminal) => {
       await terminal.waitFor(/\(harrow: worker\) $/m);
       terminal.keys('q', 'Enter');
       expect(await finished(terminal)).toMatch(/^error: RemoteActorError DebuggerQuit: /m);
-    } finally {
-      terminal.close();
-    }
-    await expectNoLeaks(env.tag, 1_000);
+    });
   });
 
   it('Ctrl-C at the prompt clears the line and cancels nothing; a SIGINT to the root waits until the REPL is left', async () => {
-    let terminal = run('child');
-    try {
+    await inTerminal(['child'], async (terminal) => {
       let screen = await terminal.waitFor(/\(harrow: worker\) $/m);
       let root = Number(/root pid (\d+)/.exec(screen)![1]);
       terminal.keys('-l', 'garbage');
@@ -133,15 +123,11 @@ describe('breakpoint()', () => {
       expect(await answer(terminal, 'worker', 'p total + 1', /p total \+ 1\n41\n/)).toContain('41');
       terminal.keys('c', 'Enter');
       expect(await finished(terminal)).toMatch(/\[exit 130\]/);
-    } finally {
-      terminal.close();
-    }
-    await expectNoLeaks(env.tag, 1_000);
+    });
   });
 
   it('a tab completes the names of the selected frame', async () => {
-    let terminal = run('child');
-    try {
+    await inTerminal(['child'], async (terminal) => {
       await terminal.waitFor(/\(harrow: worker\) $/m);
       terminal.keys('-l', 'p tot');
       terminal.keys('Tab');
@@ -150,17 +136,13 @@ describe('breakpoint()', () => {
       await terminal.waitFor(/p total\n40\n/);
       terminal.keys('c', 'Enter');
       await finished(terminal);
-    } finally {
-      terminal.close();
-    }
-    await expectNoLeaks(env.tag, 1_000);
+    });
   });
 });
 
 describe('stepping, breakpoints by location, watches', () => {
   it('b file:line with a condition, watch, s into a call, bt, up/down, o back out, cb, unwatch', async () => {
-    let terminal = run('steps');
-    try {
+    await inTerminal(['steps'], async (terminal) => {
       await terminal.waitFor(/\(harrow: stepper\) $/m);
       expect(await answer(terminal, 'stepper', 'watch acc', /watch acc\nwatch 1: acc = 0\n/)).toBeTruthy();
       await answer(terminal, 'stepper', 'b debug-tree.ts:45 i === 2', /breakpoint 1 at debug-tree.ts:45 if i === 2\n/);
@@ -182,17 +164,13 @@ describe('stepping, breakpoints by location, watches', () => {
       await answer(terminal, 'stepper', 'help', /help\nCommands[^]*q, quit/);
       terminal.keys('c', 'Enter');
       expect(await finished(terminal)).toMatch(/^result: 6$/m);
-    } finally {
-      terminal.close();
-    }
-    await expectNoLeaks(env.tag, 1_000);
+    });
   });
 });
 
 describe('teardown while an actor is paused', () => {
   it('the root scope ending closes the REPL with why, and the program exits within the cancel ladder', async () => {
-    let terminal = run('timeout', '2500');
-    try {
+    await inTerminal(['timeout', '2500'], async (terminal) => {
       await terminal.waitFor(/\(harrow: looper\) $/m);
       let screen = await terminal.waitFor(/leaves the debugger/, 10_000);
       let left = Date.now();
@@ -200,40 +178,29 @@ describe('teardown while an actor is paused', () => {
       screen = await finished(terminal, 1000 + 1000 + 1500);
       expect(Date.now() - left).toBeLessThan(1000 + 1000 + 1500);
       expect(screen).toMatch(/^result: scope ended$/m);
-    } finally {
-      terminal.close();
-    }
-    await expectNoLeaks(env.tag, 1_000);
+    });
   });
 
   it('a sibling failing cancels the paused actor like any other', async () => {
-    let terminal = run('sibling', '2500');
-    try {
+    await inTerminal(['sibling', '2500'], async (terminal) => {
       await terminal.waitFor(/\(harrow: looper\) $/m);
       let screen = await terminal.waitFor(/leaves the debugger/, 10_000);
       expect(screen).toMatch(/leaves the debugger: it is being cancelled: its nursery is failing: Error: the sibling failed/);
       expect(await finished(terminal, 5_000)).toMatch(/^error: RemoteActorError Error: the sibling failed$/m);
-    } finally {
-      terminal.close();
-    }
-    await expectNoLeaks(env.tag, 1_000);
+    });
   });
 });
 
 describe('crash mode (debugMode)', () => {
   it('opens a post-mortem with the error in scope; on c the error reaches the root unchanged', async () => {
-    let terminal = run('crash');
-    try {
+    await inTerminal(['crash'], async (terminal) => {
       let screen = await terminal.waitFor(/\(harrow: crasher\) $/m);
       expect(screen).toMatch(/harrow: post-mortem of actor 'crasher' \(uid \S+, pid \d+\): TypeError: bad input 42/);
       expect(screen).toMatch(new RegExp(`at crash \\(.*${FIXTURE}:25`));
       await answer(terminal, 'crasher', 'p error.message', /p error.message\n'bad input 42'\n/);
       terminal.keys('c', 'Enter');
       expect(await finished(terminal)).toMatch(/^error: RemoteActorError TypeError: bad input 42$/m);
-    } finally {
-      terminal.close();
-    }
-    await expectNoLeaks(env.tag, 1_000);
+    });
   });
 });
 
