@@ -12,6 +12,8 @@ type Stepping = { command: 'next' | 'step' | 'out'; key: string; line: number; c
 
 /** A step goes on while it is on the line it started from, at most this many times. */
 const MAX_STEPS_PER_LINE = 1000;
+/** How long a pause waits for the root's hub to start listening (it starts with the root's first nursery). */
+const HUB_START_MS = 5_000;
 /** How often a paused process checks that its parent is still there (its lifeline is not read while paused). */
 const PARENT_CHECK_MS = 250;
 
@@ -48,7 +50,7 @@ export class Controller {
     if (!stop.frame) return this.resume();
     if (this.state === 'holding') return this.showStop();
     this.state = 'waiting';
-    let hub = this.connectHub();
+    let hub = await this.connectHub();
     if (!hub) {
       this.write(`harrow: ${stop.kind} in actor '${this.actor.name}' at ${stop.where()}, but the tree has no terminal to debug in; continuing`);
       return this.resume();
@@ -277,9 +279,9 @@ export class Controller {
     return index === undefined ? 'cleared every breakpoint' : `cleared breakpoint ${index}`;
   }
 
-  private connectHub(): Line<HubMessage, AgentMessage> | undefined {
+  private async connectHub(): Promise<Line<HubMessage, AgentMessage> | undefined> {
     if (this.hub) return this.hub;
-    if (!this.hubAddress || !existsSync(this.hubAddress)) return undefined;
+    if (!this.hubAddress || !(await appears(this.hubAddress, HUB_START_MS))) return undefined;
     let socket = connect(this.hubAddress);
     let hub = jsonLines<HubMessage, AgentMessage>(
       socket,
@@ -364,4 +366,13 @@ export class Controller {
     void this.leave();
   }
 
+}
+
+/** Whether `path` exists, or comes to exist within `ms`. */
+async function appears(path: string, ms: number): Promise<boolean> {
+  for (let waited = 0; !existsSync(path); waited += 25) {
+    if (waited >= ms) return false;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return true;
 }

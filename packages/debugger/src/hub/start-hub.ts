@@ -54,13 +54,12 @@ async function start(treeDir?: string): Promise<RunningHub | undefined> {
     restoreTerminal();
     if (ownDir) rmSync(ownDir, { recursive: true, force: true });
   });
-  await new Promise<void>((resolve, reject) => {
-    worker.on('message', (message: { listening?: string; error?: string }) => {
-      if (message.listening) resolve();
-      if (message.error) reject(new Error(`the debugger's terminal hub could not listen: ${message.error}`));
-    });
-    worker.on('error', reject);
+  // Not waited for: the program goes on while the hub thread starts (a debugger thread that
+  // asks for the terminal meanwhile waits for the hub's socket to appear).
+  worker.on('message', (message: { error?: string }) => {
+    if (message.error) process.stderr.write(`harrow: the debugger's terminal hub could not listen on ${address}: ${message.error}\n`);
   });
+  worker.on('error', (error) => process.stderr.write(`harrow: the debugger's terminal hub failed: ${error?.stack ?? error}\n`));
   return { address, worker, ...(ownDir ? { ownDir } : {}) };
 }
 
