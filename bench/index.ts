@@ -10,6 +10,7 @@ import { ensure, main } from 'effection';
 import { BENCH_DIR } from './lib/child.ts';
 import { Report } from './lib/report.ts';
 import type { BenchContext, Suite } from './lib/suite.ts';
+import { debuggerSuite } from './suites/debugger.ts';
 import { raw } from './suites/raw.ts';
 import { runtime } from './suites/runtime.ts';
 import { runSyncSuite } from './suites/run-sync.ts';
@@ -17,7 +18,7 @@ import { streaming } from './suites/streaming.ts';
 import { transport } from './suites/transport.ts';
 
 /** In the order they run; a suite may divide by figures of the suites before it. */
-const SUITES: Suite[] = [raw, transport, runtime, streaming, runSyncSuite];
+const SUITES: Suite[] = [raw, transport, runtime, streaming, runSyncSuite, debuggerSuite];
 
 const RESULTS = join(BENCH_DIR, 'results', 'latest.jsonl');
 
