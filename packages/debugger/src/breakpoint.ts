@@ -1,11 +1,14 @@
+import { fileURLToPath } from 'node:url';
 import { until, type Operation } from 'effection';
 import { debuggee, debugSettings, setDebugSettings } from '@harrow/runtime/debug-port';
-import { startAgent } from './agent/start-agent.ts';
+import { startAgent, tellAgentHub } from './agent/start-agent.ts';
 import { DebuggerQuit } from './errors.ts';
 import { startHub } from './hub/start-hub.ts';
 import { pauseHere } from './pause/here.ts';
 
 const QUIT = Symbol.for('harrow.quit');
+/** This package's own code, left out of the caller's place in a warning. */
+const OWN_DIR = fileURLToPath(new URL('.', import.meta.url));
 
 /**
  * Pause this actor at the caller's line and open a REPL for it in the root process's terminal
@@ -34,10 +37,17 @@ export function* breakpoint(): Operation<void> {
     process.stderr.write(`harrow: breakpoint() in actor '${actor.name}' at ${callerOf()}: no terminal to debug in (the root's stdin is not a TTY); continuing\n`);
     return;
   }
-  yield* until(startAgent());
+  try {
+    yield* until(startAgent());
+    yield* until(tellAgentHub(debugSettings().hub));
+  } catch (error) {
+    process.stderr.write(`harrow: breakpoint() in actor '${actor.name}' at ${callerOf()}: the debugger thread could not start (${(error as Error)?.message ?? error}); continuing\n`);
+    return;
+  }
   // What this actor sent just before (stream items wait for the end of the tick) goes out
-  // before it stops.
+  // before it stops; a cancel request that arrived meanwhile is read, and wins.
   yield* until(new Promise((resolve) => setImmediate(resolve)));
+  if (debuggee().stopping) return;
   pauseHere();
   if ((globalThis as Record<symbol, unknown>)[QUIT]) {
     delete (globalThis as Record<symbol, unknown>)[QUIT];
@@ -48,6 +58,6 @@ export function* breakpoint(): Operation<void> {
 /** `file:line` of the code that called breakpoint(), from a stack trace. */
 function callerOf(): string {
   let lines = new Error().stack?.split('\n') ?? [];
-  let outside = lines.slice(1).find((line) => !line.includes('/debugger/src/') && !line.includes('node_modules') && /\(?(file:\/\/)?\//.test(line));
+  let outside = lines.slice(1).find((line) => !line.includes(OWN_DIR) && !line.includes('node_modules') && /\(?(file:\/\/)?\//.test(line));
   return outside?.replace(/^\s*at\s+/, '').replace(/^.*\((.*)\)$/, '$1').replace(/^file:\/\//, '') ?? 'an unknown place';
 }

@@ -35,8 +35,8 @@ export type HubMessage =
   | { t: 'line'; text: string }
   | { t: 'complete'; id: number; line: string };
 
-/** One connection, either end: `send` a message, `onMessage` for each one received. */
-export interface Line<In, Out> {
+/** One connection, either end, as its owner sends on it (what it receives goes to `jsonLines`'s `receive`). */
+export interface Line<Out> {
   send(message: Out): void;
   close(): void;
 }
@@ -45,7 +45,7 @@ export interface Line<In, Out> {
  * Speak JSON lines over `socket`. `receive` gets each message; a line that does not parse as
  * JSON, or an error on the socket, ends the connection, and `closed` is told once either way.
  */
-export function jsonLines<In, Out>(socket: Socket, receive: (message: In) => void, closed: (why?: Error) => void): Line<In, Out> {
+export function jsonLines<In, Out>(socket: Socket, receive: (message: In) => void, closed: (why?: Error) => void): Line<Out> {
   let ended = false;
   let end = (why?: Error) => {
     if (ended) return;

@@ -25,11 +25,16 @@ let keepAlive = setInterval(() => {}, 2 ** 30);
 
 let target = await connectTarget(data.actor.threadId);
 let scripts = new Scripts(target, data.hidden, data.helper);
-new Controller(target, scripts, data.actor, data.hub);
+let controller = new Controller(target, scripts, data.actor, data.hub);
 await target.post('Debugger.enable');
 await target.post('Debugger.setBlackboxPatterns', { patterns: data.hidden });
 
-parentPort!.on('message', (message) => {
+parentPort!.on('message', (message: 'detach' | { hub: string | undefined }) => {
+  if (typeof message === 'object') {
+    controller.setHub(message.hub);
+    parentPort!.postMessage({ hub: message.hub });
+    return;
+  }
   // The debugged thread is exiting: a session still connected would hold it up (a worker
   // thread) or make node print "Waiting for the debugger to disconnect..." (a process).
   if (message !== 'detach') return;

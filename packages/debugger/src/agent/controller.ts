@@ -1,21 +1,28 @@
-import { existsSync, unlinkSync, writeSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { existsSync, writeSync } from 'node:fs';
+import { connect } from 'node:net';
 import type { Debuggee } from '@harrow/runtime/debug-port';
 import { jsonLines, type AgentMessage, type HubMessage, type Line } from '../wire.ts';
+import { Breakpoints } from './breakpoints.ts';
 import { COMMAND_NAMES, HELP, parse, type Parsed } from './commands.ts';
+import { Door } from './door.ts';
 import { Evaluator } from './evaluate.ts';
 import { Stop, type CallFrame } from './frames.ts';
 import type { Scripts } from './scripts.ts';
 import type { Target } from './target.ts';
 
-type Stepping = { command: 'next' | 'step' | 'out'; key: string; line: number; count: number };
+type StepCommand = 'next' | 'step' | 'out';
+type Stepping = { command: StepCommand; key: string; line: number; count: number };
 
 /** A step goes on while it is on the line it started from, at most this many times. */
 const MAX_STEPS_PER_LINE = 1000;
 /** How long a pause waits for the root's hub to start listening (it starts with the root's first nursery). */
 const HUB_START_MS = 5_000;
-/** How often a paused process checks that its parent is still there (its lifeline is not read while paused). */
-const PARENT_CHECK_MS = 250;
+/**
+ * A step that has not stopped again within this long lets the terminal go (it ran out of the
+ * user's frames, or over a `yield*` that waits): others may use it meanwhile, and the step's
+ * stop, whenever it comes, asks for it again.
+ */
+const STEP_HOLD_MS = 500;
 
 /**
  * The debugger of one thread: it hears the thread pause, asks the root's hub for the terminal,
@@ -24,41 +31,60 @@ const PARENT_CHECK_MS = 250;
  */
 export class Controller {
   private stop: Stop | undefined;
+  /** running; paused and waiting for the terminal; paused and holding it; resumed by a step. */
   private state: 'running' | 'waiting' | 'holding' | 'stepping' = 'running';
+  /** Whether the hub has lent this thread the terminal (it keeps it across steps). */
+  private holding = false;
   private stepping: Stepping | undefined;
-  private lastStep: 'next' | 'step' | 'out' | undefined;
-  private hub: Line<HubMessage, AgentMessage> | undefined;
-  private door: Server | undefined;
-  private parentCheck: NodeJS.Timeout | undefined;
+  private stepTimer: NodeJS.Timeout | undefined;
+  private lastStep: StepCommand | undefined;
+  private hub: Line<AgentMessage> | undefined;
+  private door: Door;
+  /** Set for good once this actor is being torn down: it is not stopped again. */
   private tornDown: string | undefined;
   private watches: string[] = [];
-  private breakpoints: { file: string; line: number; condition?: string; ids: string[] }[] = [];
+  private breakpoints: Breakpoints;
   private evaluator: Evaluator;
 
   constructor(private target: Target, private scripts: Scripts, private actor: Debuggee, private hubAddress: string | undefined) {
     this.evaluator = new Evaluator(target);
+    this.breakpoints = new Breakpoints(target, scripts);
+    this.door = new Door(actor.door, actor.threadId === undefined && !actor.root, (why) => this.teardown(why));
     target.on('Debugger.paused', (params) => void this.paused(params.callFrames, params.hitBreakpoints).catch((error) => this.broken(error)));
-    scripts.onParsed((scriptId) => void this.placePending(scriptId));
+  }
+
+  /** The root's hub moved (the root actor stopped and started again): later pauses ask the new one. */
+  setHub(address: string | undefined): void {
+    if (address === this.hubAddress) return;
+    this.hubAddress = address;
+    this.hub?.close();
+    this.hub = undefined;
   }
 
   private async paused(frames: CallFrame[], hitBreakpoints?: string[]): Promise<void> {
     if (this.tornDown) return this.resume();
+    // Listening at the door before anything else: a cancel may come while this waits.
+    this.door.open();
     if (this.state === 'stepping' && this.stepping) return this.stepped(frames);
     let stop = new Stop(frames, Stop.kindOf(frames, this.scripts, hitBreakpoints), this.scripts);
-    this.stop = stop;
     // A stop with nothing of the user's on it (a step that ran into the runtime): go on.
-    if (!stop.frame) return this.resume();
-    if (this.state === 'holding') return this.showStop();
+    if (!stop.frame) return this.leave();
+    if (stop.kind === 'crash') stop.setCrash(await this.crashReport(stop));
+    this.stop = stop;
+    if (this.holding) return this.showStop();
+    return this.request(stop);
+  }
+
+  /** Ask the root for the terminal; the hub answers `granted` when it is this thread's turn. */
+  private async request(stop: Stop): Promise<void> {
     this.state = 'waiting';
     let hub = await this.connectHub();
     if (!hub) {
       this.write(`harrow: ${stop.kind} in actor '${this.actor.name}' at ${stop.where()}, but the tree has no terminal to debug in; continuing`);
-      return this.resume();
+      return this.leave();
     }
-    this.openDoor();
-    // A post-mortem stops in the debugger's helper: the error says more than that place.
-    let where = stop.kind === 'crash' ? (await this.crashReport(stop)).split('\n')[0]! : stop.where();
-    hub.send({ t: 'request', kind: stop.kind, where });
+    if (this.tornDown) return;
+    hub.send({ t: 'request', kind: stop.kind, where: stop.where() });
   }
 
   private async stepped(frames: CallFrame[]): Promise<void> {
@@ -71,9 +97,10 @@ export class Controller {
     if (stepping.command !== 'out' && sameLine && stepping.count++ < MAX_STEPS_PER_LINE) {
       return this.post(stepping.command === 'next' ? 'Debugger.stepOver' : 'Debugger.stepInto');
     }
+    clearTimeout(this.stepTimer);
     this.stepping = undefined;
     this.stop = stop;
-    this.state = 'holding';
+    if (!this.holding) return this.request(stop);
     this.hub?.send({ t: 'where', where: stop.where() });
     return this.showStop();
   }
@@ -81,21 +108,20 @@ export class Controller {
   private granted(): void {
     let stop = this.stop;
     if (this.state !== 'waiting' || !stop) return;
+    this.holding = true;
     this.state = 'holding';
     let { name, uid, pid } = this.actor;
     if (stop.kind === 'crash') {
-      void this.crashReport(stop).then((report) => {
-        this.out(`\nharrow: post-mortem of actor '${name}' (uid ${uid}, pid ${pid}): ${report}\n` +
-          'The error is in scope as `error`; c or q lets it continue up the tree unchanged.');
-        return this.showWatches();
-      }).then(() => this.prompt());
-      return;
+      this.out(`\nharrow: post-mortem of actor '${name}' (uid ${uid}, pid ${pid}): ${stop.crashReport}\n` +
+        'The error is in scope as `error`; c or q lets it continue up the tree unchanged.');
+    } else {
+      this.out(`\nharrow: ${stop.kind} in actor '${name}' (uid ${uid}, pid ${pid}) at ${stop.where()}\n${stop.currentLine()}`);
     }
-    this.out(`\nharrow: ${stop.kind} in actor '${name}' (uid ${uid}, pid ${pid}) at ${stop.where()}\n${stop.currentLine()}`);
     void this.showWatches().then(() => this.prompt());
   }
 
   private async showStop(): Promise<void> {
+    this.state = 'holding';
     let stop = this.stop!;
     this.out(`${stop.where()}\n${stop.currentLine()}`);
     await this.showWatches();
@@ -145,15 +171,8 @@ export class Controller {
         return this.leave();
       case 'next':
       case 'step':
-      case 'out': {
-        this.lastStep = parsed.command;
-        let frame = stop.frame!;
-        this.stepping = { command: parsed.command, key: Stop.key(frame), line: this.scripts.place(frame.location).line, count: 0 };
-        this.state = 'stepping';
-        let fromHelper = this.scripts.isHelper(stop.frames[0]!.location.scriptId);
-        let method = fromHelper || parsed.command === 'out' ? 'Debugger.stepOut' : parsed.command === 'next' ? 'Debugger.stepOver' : 'Debugger.stepInto';
-        return this.post(method);
-      }
+      case 'out':
+        return this.step(stop, parsed.command);
       case 'quit':
         return this.quit(stop);
       case 'bt':
@@ -177,11 +196,10 @@ export class Controller {
         this.out(await this.evaluator.print(stop.frame!, parsed.expression));
         break;
       case 'break':
-        if (parsed.file === undefined) this.out(this.listBreakpoints());
-        else this.out(await this.setBreakpoint(parsed.file, parsed.line!, parsed.condition));
+        this.out(parsed.file === undefined ? this.breakpoints.list() : await this.breakpoints.set(parsed.file, parsed.line!, parsed.condition));
         break;
       case 'clear':
-        this.out(await this.clearBreakpoints(parsed.index));
+        this.out(await this.breakpoints.clear(parsed.index));
         break;
       case 'watch':
         this.watches.push(parsed.expression);
@@ -201,6 +219,24 @@ export class Controller {
     this.prompt();
   }
 
+  private async step(stop: Stop, command: StepCommand): Promise<void> {
+    this.lastStep = command;
+    let frame = stop.frame!;
+    this.stepping = { command, key: Stop.key(frame), line: this.scripts.place(frame.location).line, count: 0 };
+    this.state = 'stepping';
+    this.stepTimer = setTimeout(() => this.stepRunsOn(), STEP_HOLD_MS);
+    let fromHelper = this.scripts.isHelper(stop.frames[0]!.location.scriptId);
+    let method = fromHelper || command === 'out' ? 'Debugger.stepOut' : command === 'next' ? 'Debugger.stepOver' : 'Debugger.stepInto';
+    return this.post(method);
+  }
+
+  /** A step that did not stop again soon: the terminal goes back until it does. */
+  private stepRunsOn(): void {
+    if (this.state !== 'stepping' || !this.holding) return;
+    this.out(`harrow: '${this.actor.name}' runs on; it asks for the terminal again when the step stops`);
+    this.release();
+  }
+
   /** `q`: from inside breakpoint(), make it throw DebuggerQuit; a post-mortem just goes on. */
   private async quit(stop: Stop): Promise<void> {
     let helper = stop.helper('pauseHere');
@@ -215,12 +251,18 @@ export class Controller {
   /** Leave the REPL: the thread runs, and the terminal goes to the next in line. */
   private async leave(): Promise<void> {
     this.state = 'running';
+    clearTimeout(this.stepTimer);
     this.stepping = undefined;
     this.stop = undefined;
-    this.closeDoor();
+    this.door.close();
     // Released before it runs: if it pauses again at once, its new request queues behind it.
-    this.hub?.send({ t: 'release' });
+    this.release();
     await this.resume();
+  }
+
+  private release(): void {
+    this.holding = false;
+    this.hub?.send({ t: 'release' });
   }
 
   /** A real teardown (its spawner cancels it, its parent died): say why, and let it run into its cancellation. */
@@ -239,50 +281,11 @@ export class Controller {
     this.hub?.send({ t: 'completions', id, items: [...new Set(items)], word });
   }
 
-  private listBreakpoints(): string {
-    if (this.breakpoints.length === 0) return 'no breakpoints (b file.ts:line [condition] sets one)';
-    return this.breakpoints
-      .map((bp, index) => `${index + 1}: ${bp.file}:${bp.line}${bp.condition ? ` if ${bp.condition}` : ''}${bp.ids.length === 0 ? ' (pending: no loaded code on that line yet)' : ''}`)
-      .join('\n');
-  }
-
-  private async setBreakpoint(file: string, line: number, condition?: string): Promise<string> {
-    let breakpoint = { file, line, ...(condition ? { condition } : {}), ids: [] as string[] };
-    this.breakpoints.push(breakpoint);
-    for (let location of this.scripts.locationsOf(file, line)) await this.place(breakpoint, location);
-    let number = this.breakpoints.length;
-    if (breakpoint.ids.length > 0) return `breakpoint ${number} at ${file}:${line}${condition ? ` if ${condition}` : ''}`;
-    return `breakpoint ${number} at ${file}:${line} is pending: no loaded code is on that line yet`;
-  }
-
-  private async place(breakpoint: { condition?: string; ids: string[] }, location: { scriptId: string; lineNumber: number; columnNumber?: number }) {
-    let set = await this.target.post<{ breakpointId: string }>('Debugger.setBreakpoint', {
-      location,
-      ...(breakpoint.condition ? { condition: breakpoint.condition } : {}),
-    }).catch(() => undefined);
-    if (set) breakpoint.ids.push(set.breakpointId);
-  }
-
-  private async placePending(scriptId: string): Promise<void> {
-    for (let breakpoint of this.breakpoints) {
-      if (breakpoint.ids.length > 0) continue;
-      for (let location of this.scripts.locationsOf(breakpoint.file, breakpoint.line)) {
-        if (location.scriptId === scriptId) await this.place(breakpoint, location);
-      }
-    }
-  }
-
-  private async clearBreakpoints(index?: number): Promise<string> {
-    let cleared = index === undefined ? this.breakpoints.splice(0) : this.breakpoints.splice(index - 1, 1);
-    if (cleared.length === 0) return index === undefined ? 'no breakpoints' : `no breakpoint ${index}`;
-    for (let id of cleared.flatMap((bp) => bp.ids)) await this.target.post('Debugger.removeBreakpoint', { breakpointId: id }).catch(() => {});
-    return index === undefined ? 'cleared every breakpoint' : `cleared breakpoint ${index}`;
-  }
-
-  private async connectHub(): Promise<Line<HubMessage, AgentMessage> | undefined> {
+  private async connectHub(): Promise<Line<AgentMessage> | undefined> {
     if (this.hub) return this.hub;
-    if (!this.hubAddress || !(await appears(this.hubAddress, HUB_START_MS))) return undefined;
-    let socket = connect(this.hubAddress);
+    let address = this.hubAddress;
+    if (!address || !(await appears(address, HUB_START_MS))) return undefined;
+    let socket = connect(address);
     let hub = jsonLines<HubMessage, AgentMessage>(
       socket,
       (message) => {
@@ -290,11 +293,7 @@ export class Controller {
         else if (message.t === 'line') void this.line(message.text);
         else if (message.t === 'complete') void this.complete(message.id, message.line);
       },
-      // The root is gone, or its hub: nobody can debug this actor any more.
-      () => {
-        if (this.hub === hub) this.hub = undefined;
-        this.teardown('the root is gone');
-      },
+      () => this.hubGone(hub),
     );
     let { name, uid, pid } = this.actor;
     hub.send({ t: 'hello', actor: { name, uid, pid } });
@@ -302,42 +301,15 @@ export class Controller {
     return hub;
   }
 
-  /** While paused, listen for the spawner's cancel (see the runtime's `knockIfPaused`) and watch the parent. */
-  private openDoor(): void {
-    let path = this.actor.door;
-    if (path && !this.door) {
-      if (existsSync(path)) unlinkSync(path);
-      let door = createServer((socket) => {
-        let text = '';
-        socket.setEncoding('utf8');
-        socket.on('data', (chunk) => (text += chunk));
-        socket.on('end', () => {
-          let why = 'it is being cancelled';
-          try {
-            why = String((JSON.parse(text) as { why?: string }).why ?? why);
-          } catch {}
-          this.teardown(`it is being cancelled: ${why}`);
-        });
-        socket.on('error', () => {});
-      });
-      door.on('error', () => {});
-      door.listen(path);
-      this.door = door;
+  /** The hub closed (the root actor stopped, or the root is gone): a REPL in progress ends. */
+  private hubGone(hub: Line<AgentMessage>): void {
+    if (this.hub !== hub) return;
+    this.hub = undefined;
+    this.holding = false;
+    if (this.state !== 'running') {
+      this.write(`harrow: actor '${this.actor.name}' leaves the debugger: the root's terminal is gone`);
+      void this.leave();
     }
-    if (this.actor.threadId === undefined && this.actor.door && !this.parentCheck) {
-      let parent = process.ppid;
-      this.parentCheck = setInterval(() => {
-        if (process.ppid !== parent) this.teardown('its parent is gone');
-      }, PARENT_CHECK_MS);
-    }
-  }
-
-  private closeDoor(): void {
-    clearInterval(this.parentCheck);
-    this.parentCheck = undefined;
-    let door = this.door;
-    this.door = undefined;
-    door?.close();
   }
 
   private resume(): Promise<void> {
@@ -365,7 +337,6 @@ export class Controller {
     this.write(`harrow: the debugger of actor '${this.actor.name}' failed: ${(error as Error)?.stack ?? error}`);
     void this.leave();
   }
-
 }
 
 /** Whether `path` exists, or comes to exist within `ms`. */

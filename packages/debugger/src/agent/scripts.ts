@@ -10,7 +10,6 @@ export interface Place {
   file: string;
   /** 1-based. */
   line: number;
-  column: number;
 }
 
 /** An inspector location (0-based). */
@@ -43,7 +42,9 @@ export class Scripts {
   constructor(target: Target, hidden: string[], private helper: string) {
     this.hidden = hidden.map((pattern) => new RegExp(pattern));
     target.on('Debugger.scriptParsed', (params) => {
-      this.scripts.set(params.scriptId, params);
+      // Runtime internals are never mapped: keep their inline source maps out of memory.
+      let hidden = this.hidden.some((pattern) => pattern.test(params.url));
+      this.scripts.set(params.scriptId, { url: params.url, sourceMapURL: hidden ? '' : params.sourceMapURL, endLine: params.endLine, endColumn: params.endColumn });
       for (let listener of this.parsedListeners) listener(params.scriptId);
     });
   }
@@ -73,12 +74,12 @@ export class Scripts {
     let column = location.columnNumber ?? 0;
     let map = script && this.mapOf(script);
     if (map) {
-      let entry = map.findEntry(location.lineNumber, column) as { originalSource?: string; originalLine?: number; originalColumn?: number };
+      let entry = map.findEntry(location.lineNumber, column) as { originalSource?: string; originalLine?: number };
       if (entry.originalSource !== undefined && entry.originalLine !== undefined) {
-        return { file: toPath(entry.originalSource), line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1 };
+        return { file: toPath(entry.originalSource), line: entry.originalLine + 1 };
       }
     }
-    return { file: toPath(script?.url ?? '?'), line: location.lineNumber + 1, column: column + 1 };
+    return { file: toPath(script?.url ?? '?'), line: location.lineNumber + 1 };
   }
 
   /** `place` as the user reads it: `file.ts:12`, the path relative to the working directory. */
@@ -118,11 +119,6 @@ export class Scripts {
       }
     }
     return found;
-  }
-
-  /** Whether a script that maps to `file` is loaded. */
-  hasFile(file: string): boolean {
-    return [...this.scripts.values()].some((script) => sameFile(toPath(script.url), file));
   }
 
   private scan(map: SourceMap, line: number, matches: (source: string) => boolean): { lineNumber: number; columnNumber: number } | undefined {

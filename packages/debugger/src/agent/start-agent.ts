@@ -8,6 +8,9 @@ const HELPER = new URL('../pause/here.ts', import.meta.url).href;
 
 let started: Promise<void> | undefined;
 let ready = false;
+let agent: Worker | undefined;
+/** The hub address the debugger thread knows. */
+let knownHub: string | undefined;
 
 /** Whether this thread's debugger thread is up: a pause now opens the REPL. */
 export function agentReady(): boolean {
@@ -23,11 +26,13 @@ export function startAgent(): Promise<void> {
   started ??= new Promise<void>((resolve, reject) => {
     let { boot, tsx } = threadBoot();
     let detached = new Int32Array(new SharedArrayBuffer(4));
+    knownHub = debugSettings().hub;
     let worker = new Worker(boot, {
-      workerData: { entry: AGENT_MAIN, tsx, actor: debuggee(), hub: debugSettings().hub, hidden: hiddenPatterns(), helper: HELPER, detached },
+      workerData: { entry: AGENT_MAIN, tsx, actor: debuggee(), hub: knownHub, hidden: hiddenPatterns(), helper: HELPER, detached },
       execArgv: [],
     });
     worker.unref();
+    agent = worker;
     worker.on('message', (message) => {
       if (message !== 'ready') return;
       ready = true;
@@ -48,6 +53,25 @@ export function startAgent(): Promise<void> {
     });
   });
   return started;
+}
+
+/**
+ * Make sure the debugger thread asks the root's current hub (the root actor, and its hub, can
+ * stop and start again between two breakpoints of the root process).
+ */
+export function tellAgentHub(hub: string | undefined): Promise<void> {
+  let worker = agent;
+  if (!worker || hub === knownHub) return Promise.resolve();
+  knownHub = hub;
+  return new Promise((resolve) => {
+    let heard = (message: unknown) => {
+      if (typeof message !== 'object' || message === null || (message as { hub?: string }).hub !== hub) return;
+      worker.off('message', heard);
+      resolve();
+    };
+    worker.on('message', heard);
+    worker.postMessage({ hub });
+  });
 }
 
 /**

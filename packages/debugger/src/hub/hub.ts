@@ -8,7 +8,7 @@ class Client {
   /** Set while it is paused and holds or waits for the terminal. */
   request: { kind: string; where: string; since: number } | undefined;
   completions = new Map<number, (result: [string[], string]) => void>();
-  line!: Line<AgentMessage, HubMessage>;
+  line!: Line<HubMessage>;
 
   label(): string {
     return this.actor ? `'${this.actor.name}' (uid ${this.actor.uid}, pid ${this.actor.pid})` : 'an actor';

@@ -13,6 +13,7 @@ interface RunningHub {
   worker: Worker;
   /** A directory of its own, removed when it stops (none when it lives in the tree's). */
   ownDir?: string;
+  onExit: () => void;
 }
 
 let hub: Promise<RunningHub | undefined> | undefined;
@@ -35,32 +36,33 @@ export async function stopHub(): Promise<void> {
   let running = await hub;
   hub = undefined;
   if (!running) return;
+  process.off('exit', running.onExit);
   restoreTerminal();
+  holdInterrupts(false);
   await running.worker.terminate();
   if (running.ownDir) rmSync(running.ownDir, { recursive: true, force: true });
 }
 
-async function start(treeDir?: string): Promise<RunningHub | undefined> {
-  if (!process.stdin.isTTY || !canOpen(TTY)) return undefined;
+function start(treeDir?: string): Promise<RunningHub | undefined> {
+  if (!process.stdin.isTTY || !canOpen(TTY)) return Promise.resolve(undefined);
   let ownDir = treeDir ? undefined : mkdtempSync(join(tmpdir(), 'harrow-debug-'));
   let address = join(treeDir ?? ownDir!, 'debug-hub.sock');
   let { boot, tsx } = threadBoot();
   let worker = new Worker(boot, { workerData: { entry: HUB_MAIN, tsx, socket: address, tty: TTY }, execArgv: [] });
   worker.unref();
-  worker.on('message', (message: { lent?: boolean }) => {
-    if (message.lent !== undefined) holdInterrupts(message.lent);
-  });
-  process.once('exit', () => {
-    restoreTerminal();
-    if (ownDir) rmSync(ownDir, { recursive: true, force: true });
-  });
   // Not waited for: the program goes on while the hub thread starts (a debugger thread that
   // asks for the terminal meanwhile waits for the hub's socket to appear).
-  worker.on('message', (message: { error?: string }) => {
+  worker.on('message', (message: { lent?: boolean; error?: string }) => {
+    if (message.lent !== undefined) holdInterrupts(message.lent);
     if (message.error) process.stderr.write(`harrow: the debugger's terminal hub could not listen on ${address}: ${message.error}\n`);
   });
+  let onExit = () => {
+    restoreTerminal();
+    if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   worker.on('error', (error) => process.stderr.write(`harrow: the debugger's terminal hub failed: ${error?.stack ?? error}\n`));
-  return { address, worker, ...(ownDir ? { ownDir } : {}) };
+  return Promise.resolve({ address, worker, onExit, ...(ownDir ? { ownDir } : {}) });
 }
 
 let lent = false;
@@ -74,13 +76,14 @@ let held: { listeners: NodeJS.SignalsListener[]; pending: boolean } | undefined;
 function holdInterrupts(nowLent: boolean): void {
   lent = nowLent;
   if (nowLent && !held) {
-    held = { listeners: process.listeners('SIGINT') as NodeJS.SignalsListener[], pending: false };
+    held = { listeners: process.rawListeners('SIGINT') as NodeJS.SignalsListener[], pending: false };
     process.removeAllListeners('SIGINT');
     process.on('SIGINT', hold);
   } else if (!nowLent && held) {
     let { listeners, pending } = held;
     held = undefined;
     process.off('SIGINT', hold);
+    // rawListeners: a `once` listener goes back as the `once` wrapper it was.
     for (let listener of listeners) process.on('SIGINT', listener);
     if (pending) process.kill(process.pid, 'SIGINT');
   }

@@ -11,6 +11,8 @@ export function pauseHere(): void {
 
 /** Crash mode stops here, with the error in scope as `error` and its `report` for the header. */
 export function pauseOnCrash(error: unknown, report: string): void {
+  // Both are read by the debugger thread in this frame (`error` by the user, `report` for the
+  // header); kept alive here so that V8 does not optimise them away.
   void error;
   void report;
   debugger;

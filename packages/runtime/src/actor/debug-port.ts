@@ -4,16 +4,21 @@
  * settings every actor inherits from its spawner, the hooks the debugger installs when it is
  * loaded, and the "door" through which a spawner tells a paused child that it is being
  * cancelled (a paused thread reads none of its sockets; DESIGN.md "Debugger").
+ *
+ * Exported as `@harrow/runtime/debug-port` for `@harrow/debugger` only: programs have no use
+ * for it, and its setters would only confuse the debugger.
  */
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
-import { ActorCancelledError, ContextCancelledError, RemoteActorError, ActorGroupError } from '../base/errors.ts';
+import { ActorCancelledError, ActorGroupError, ContextCancelledError, ModuleNotExposedError, RemoteActorError } from '../base/errors.ts';
 import { BOOT } from '../spawn/entries.ts';
-export { userStack } from '../base/boxing.ts';
 import { TSX_API } from '../spawn/exec-argv.ts';
 import { currentActor, maybeCurrentActor } from './actor.ts';
+
+/** The user's part of a stack (harrow's and effection's frames left out), for a post-mortem's header. */
+export { userStack } from '../base/boxing.ts';
 
 /** What an actor knows about debugging in its tree; passed down in every spawn spec. */
 export interface DebugSettings {
@@ -76,13 +81,15 @@ export function loadDebugger(entry: string): Promise<DebuggerHooks | undefined> 
 
 /**
  * Crash mode's boundary: `error` is about to leave this actor (a call's error answer, a
- * `runInActor` main that failed). A cancellation is not a crash, and an error relayed from
- * another actor had its post-mortem where it was raised.
+ * `runInActor` main that failed). A cancellation is not a crash, an error relayed from another
+ * actor had its post-mortem where it was raised, and an actor being torn down is not held up.
  */
 export function errorLeaving(error: unknown): void {
-  if (!settings.mode || !hooks) return;
+  if (!settings.mode || !hooks || maybeCurrentActor()?.shuttingDown) return;
   if (error instanceof ActorCancelledError || error instanceof ContextCancelledError) return;
   if (error instanceof RemoteActorError || error instanceof ActorGroupError) return;
+  // The caller's mistake (a function this actor does not expose), not this actor's crash.
+  if (error instanceof ModuleNotExposedError) return;
   hooks.postMortem(error);
 }
 

@@ -20,10 +20,12 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 let listeners = new Set<InterruptListener>();
 let count = 0;
+let last: 'SIGINT' | 'SIGTERM' | undefined;
 let installed: ('SIGINT' | 'SIGTERM')[] = [];
 
 function received(signal: 'SIGINT' | 'SIGTERM'): void {
   count++;
+  last = signal;
   for (let listener of [...listeners]) listener(signal, count);
   if (count >= 2) uninstall();
 }
@@ -57,4 +59,9 @@ export function onInterrupt(listener: InterruptListener): () => void {
 /** How many of SIGINT/SIGTERM this process has received while anything was subscribed. */
 export function interruptCount(): number {
   return count;
+}
+
+/** The last of SIGINT/SIGTERM this process received while anything was subscribed. */
+export function lastInterrupt(): 'SIGINT' | 'SIGTERM' | undefined {
+  return last;
 }

@@ -11,6 +11,7 @@ import type { SpawnSpec } from '../dialog/protocol.ts';
 import { isChildActor, markOf, moduleUrl } from '../base/remote.ts';
 import { useActor, useDebugHub } from './root.ts';
 import { debugSettings } from '../actor/debug-port.ts';
+import { lastInterrupt } from '../base/interrupts.ts';
 import { childExecArgv } from '../spawn/exec-argv.ts';
 import { bootSlot } from '../spawn/boot-slots.ts';
 import type { ChildHandle, StartOptions } from '../spawn/handle.ts';
@@ -343,6 +344,8 @@ class ActorNursery implements Nursery {
       let error = failure as { name?: string; type?: string; message?: string };
       return `its nursery is failing: ${error.type ?? error.name ?? 'Error'}: ${error.message ?? String(failure)}`;
     }
+    let signal = isChildActor() ? undefined : lastInterrupt();
+    if (signal) return `the program received ${signal}`;
     if (this.actor.shuttingDown) return `actor '${this.actor.name}', which started it, is being cancelled`;
     return "its nursery's scope ended";
   }

@@ -117,7 +117,7 @@ function* release(state: Root): Operation<void> {
  */
 export function* useDebugHub(actor: Actor, debugMode: boolean): Operation<void> {
   let settings = debugSettings();
-  if (settings.hub || (!debugMode && !process.stdin.isTTY) || (settings.entry && !debugMode)) return;
+  if (settings.hub || (!debugMode && !process.stdin.isTTY)) return;
   let entry = settings.entry ?? debuggerEntry();
   if (!entry) {
     if (debugMode) throw new Error('debugMode needs @harrow/debugger: install it next to @harrow/runtime (npm install @harrow/debugger)');
