@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { expectNoLeaks, perTest, startProgram } from '../../runtime/test/helpers.ts';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { expectNoLeaks, perTest, startProgram, tagged } from '../../runtime/test/helpers.ts';
 import { Terminal } from '../../runtime/test/terminal.ts';
 
 /*
@@ -37,6 +38,40 @@ async function answer(terminal: Terminal, name: string, typed: string, pattern: 
   return screen.slice(at);
 }
 
+/** TCP ports that processes carrying `tag` listen on (an inspector port would be one). */
+function listeningPorts(tag: string): number[] {
+  let listening = new Map<string, number>();
+  for (let table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (let row of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      let fields = row.trim().split(/\s+/);
+      // st 0A is LISTEN; the inode is the 10th field.
+      if (fields[3] === '0A') listening.set(fields[9]!, parseInt(fields[1]!.split(':')[1]!, 16));
+    }
+  }
+  let ports: number[] = [];
+  for (let pid of tagged(tag)) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (let fd of fds) {
+      let inode = /^socket:\[(\d+)\]$/.exec(safeReadlink(`/proc/${pid}/fd/${fd}`))?.[1];
+      if (inode && listening.has(inode)) ports.push(listening.get(inode)!);
+    }
+  }
+  return ports;
+}
+
+function safeReadlink(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
+  }
+}
+
 async function finished(terminal: Terminal, withinMs = 10_000): Promise<string> {
   return terminal.waitFor(/\[exit \d+\]/, withinMs);
 }
@@ -47,6 +82,8 @@ describe('breakpoint()', () => {
       let screen = await terminal.waitFor(/\(harrow: worker\) $/m);
       expect(screen).toMatch(new RegExp(`harrow: breakpoint in actor 'worker' \\(uid \\S+, pid \\d+\\) at ${FIXTURE}:11`));
       expect(screen).toMatch(/-> 11\s+yield\* breakpoint\(\);/);
+      // Debugged through node:inspector sessions inside the tree: no inspector port anywhere.
+      expect(listeningPorts(env.tag)).toEqual([]);
       expect(await answer(terminal, 'worker', 'p total', /p total\n40\n/)).toContain('40');
       await answer(terminal, 'worker', 'total = 5', /total = 5\n5\n/);
       terminal.keys('c', 'Enter');
@@ -205,6 +242,15 @@ describe('teardown while an actor is paused', () => {
       expect(Date.now() - left).toBeLessThan(1000 + 1000 + 1500);
       expect(screen).toMatch(/^result: scope ended$/m);
       expect(screen).not.toMatch(/post-mortem/);
+    });
+  });
+
+  it('SIGTERM to the root closes the REPL with why; the tree is cancelled gracefully', async () => {
+    await inTerminal(['grandchild'], async (terminal) => {
+      let screen = await terminal.waitFor(/\(harrow: grandchild\) $/m);
+      process.kill(Number(/root pid (\d+)/.exec(screen)![1]), 'SIGTERM');
+      await terminal.waitFor(/harrow: actor 'grandchild' leaves the debugger: it is being cancelled: /);
+      expect(await finished(terminal, 5_000)).toMatch(/\[exit 143\]/);
     });
   });
 
