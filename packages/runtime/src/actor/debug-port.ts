@@ -2,20 +2,17 @@
  * Where the runtime meets the debugger. `@harrow/debugger` sits above the runtime (it imports
  * the runtime, never the other way), so the runtime knows it only through this port: the debug
  * settings every actor inherits from its spawner, the hooks the debugger installs when it is
- * loaded, and the "door" through which a spawner tells a paused child that it is being
- * cancelled (a paused thread reads none of its sockets; DESIGN.md "Debugger").
+ * loaded, and what the debugger needs to know of this actor (its door: see pause-door.ts).
  *
  * Exported as `@harrow/runtime/debug-port` for `@harrow/debugger` only: programs have no use
  * for it, and its setters would only confuse the debugger.
  */
-import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
-import { join } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { ActorCancelledError, ActorGroupError, ContextCancelledError, ModuleNotExposedError, RemoteActorError } from '../base/errors.ts';
 import { BOOT } from '../spawn/entries.ts';
 import { TSX_API } from '../spawn/exec-argv.ts';
 import { currentActor, maybeCurrentActor } from './actor.ts';
+import { pauseDoor } from './pause-door.ts';
 
 /** The user's part of a stack (harrow's and effection's frames left out), for a post-mortem's header. */
 export { userStack } from '../base/boxing.ts';
@@ -91,24 +88,6 @@ export function errorLeaving(error: unknown): void {
   // The caller's mistake (a function this actor does not expose), not this actor's crash.
   if (error instanceof ModuleNotExposedError) return;
   hooks.postMortem(error);
-}
-
-/** Where a paused actor listens for its spawner's cancel (see `knockIfPaused`). */
-export function pauseDoor(treeDir: string, uid: string): string {
-  return join(treeDir, `${uid}.paused`);
-}
-
-/**
- * Tell the child `uid` that it is being cancelled, and why, if it is paused in the debugger:
- * its debugger thread then closes its REPL with that line and lets it run, so that it takes
- * the cancel request like any actor, within the cancel ladder's time.
- */
-export function knockIfPaused(treeDir: string, uid: string, why: string): void {
-  let door = pauseDoor(treeDir, uid);
-  if (!existsSync(door)) return;
-  let socket = connect(door);
-  socket.on('error', () => {}); // it resumed meanwhile: nothing to tell
-  socket.end(`${JSON.stringify({ why })}\n`);
 }
 
 /** The actor the debugger pauses here: who it is, which thread, and its door (none for the root). */

@@ -6,7 +6,7 @@ import { unbox } from '../base/boxing.ts';
 import { Peer, type Dialog } from '../dialog/peer.ts';
 import type { ActorMessage, DialogMessage, SpawnSpec } from '../dialog/protocol.ts';
 import { serveCall } from '../dialog/serve.ts';
-import { knockIfPaused } from '../actor/debug-port.ts';
+import { knockIfPaused } from '../actor/pause-door.ts';
 import type { ChildHandle, Exit } from '../spawn/handle.ts';
 
 /** How a child ended, from its nursery's point of view. */
