@@ -192,6 +192,19 @@ describe('the root, and a root actor that starts again', () => {
 });
 
 describe('stepping, breakpoints by location, watches', () => {
+  it('s on a yield* line stops at the first line of the delegated generator', async () => {
+    await inTerminal(['genSteps'], async (terminal) => {
+      await terminal.waitFor(/\(harrow: gen\) $/m);
+      await answer(terminal, 'gen', 'n', /n\n.*:58\n-> 58\s+let value = yield\* triple\(2\);/);
+      await answer(terminal, 'gen', 's', /s\n.*:51\n-> 51\s+let tripled = x \* 3;/);
+      let bt = await answer(terminal, 'gen', 'bt', /bt\n.*\n.*\n\(harrow/);
+      expect(bt).toMatch(new RegExp(`> #0 triple ${FIXTURE}:51\n  #1 genStepper ${FIXTURE}:58`));
+      await answer(terminal, 'gen', 'n', /n\n.*:52\n-> 52\s+yield\* sleep\(1\);/);
+      terminal.keys('c', 'Enter');
+      expect(await finished(terminal)).toMatch(/^result: 6$/m);
+    });
+  });
+
   it('a step that runs on out of the user\'s code lets the terminal go to the next paused actor', async () => {
     await inTerminal(['stepsOut'], async (terminal) => {
       await terminal.waitFor(/\(harrow: daemon\) $/m);

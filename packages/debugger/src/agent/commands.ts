@@ -2,7 +2,7 @@
 export const HELP = `Commands (an actor's REPL in the root's terminal):
   c, continue        resume the actor (the terminal goes to the next paused actor)
   n, next            run to the next line of this function
-  s, step            step into the call on this line
+  s, step            step into the call on this line (a yield* generator too)
   o, out             run until this function returns
   bt, where          backtrace: your frames, the selected one marked >
   l, list            source around the selected frame's line

@@ -6,6 +6,7 @@ import { Breakpoints } from './breakpoints.ts';
 import { COMMAND_NAMES, HELP, parse, type Parsed } from './commands.ts';
 import { Door } from './door.ts';
 import { Evaluator } from './evaluate.ts';
+import { delegationEntry } from './step-into.ts';
 import { Stop, type CallFrame } from './frames.ts';
 import type { Scripts } from './scripts.ts';
 import type { Target } from './target.ts';
@@ -37,6 +38,8 @@ export class Controller {
   private holding = false;
   private stepping: Stepping | undefined;
   private stepTimer: NodeJS.Timeout | undefined;
+  /** The breakpoint `s` set where a delegated generator starts, until the step stops. */
+  private oneShot: string | undefined;
   private lastStep: StepCommand | undefined;
   private hub: Line<AgentMessage> | undefined;
   private door: Door;
@@ -100,6 +103,7 @@ export class Controller {
     clearTimeout(this.stepTimer);
     this.stepping = undefined;
     this.stop = stop;
+    await this.clearOneShot();
     if (!this.holding) return this.request(stop);
     this.hub?.send({ t: 'where', where: stop.where() });
     return this.showStop();
@@ -226,8 +230,26 @@ export class Controller {
     this.state = 'stepping';
     this.stepTimer = setTimeout(() => this.stepRunsOn(), STEP_HOLD_MS);
     let fromHelper = this.scripts.isHelper(stop.frames[0]!.location.scriptId);
+    if (command === 'step' && !fromHelper) await this.breakAtDelegation(frame);
     let method = fromHelper || command === 'out' ? 'Debugger.stepOut' : command === 'next' ? 'Debugger.stepOver' : 'Debugger.stepInto';
     return this.post(method);
+  }
+
+  /** `s` on a `yield*` line: a one-shot breakpoint where the delegated generator starts (see step-into.ts). */
+  private async breakAtDelegation(frame: CallFrame): Promise<void> {
+    let place = this.scripts.place(frame.location);
+    let line = this.scripts.sourceLines(place.file)?.[place.line - 1] ?? '';
+    let entry = await delegationEntry(this.target, this.scripts, frame, line);
+    if (!entry) return;
+    let set = await this.target.post<{ breakpointId: string }>('Debugger.setBreakpoint', { location: entry }).catch(() => undefined);
+    this.oneShot = set?.breakpointId;
+  }
+
+  /** The step is over: its one-shot breakpoint, if it set one, goes. */
+  private async clearOneShot(): Promise<void> {
+    let id = this.oneShot;
+    this.oneShot = undefined;
+    if (id) await this.post('Debugger.removeBreakpoint', { breakpointId: id });
   }
 
   /** A step that did not stop again soon: the terminal goes back until it does. */
@@ -254,6 +276,7 @@ export class Controller {
     clearTimeout(this.stepTimer);
     this.stepping = undefined;
     this.stop = undefined;
+    await this.clearOneShot();
     this.door.close();
     // Released before it runs: if it pauses again at once, its new request queues behind it.
     this.release();
