@@ -1,5 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { waitFor } from './helpers.ts';
 
 /**
@@ -47,6 +50,8 @@ export class Terminal {
   /** End the terminal and everything still running in it. */
   close(): void {
     spawnSync('tmux', ['-L', this.server, 'kill-server'], { stdio: 'ignore' });
+    // A killed server leaves its socket file behind.
+    rmSync(join(process.env.TMUX_TMPDIR ?? tmpdir(), `tmux-${process.getuid?.() ?? 0}`, this.server), { force: true });
   }
 
   private tmux(args: string[]): string {
