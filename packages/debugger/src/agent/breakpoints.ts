@@ -56,9 +56,7 @@ export class Breakpoints {
   private async placePending(scriptId: string): Promise<void> {
     for (let breakpoint of this.all) {
       if (breakpoint.ids.length > 0) continue;
-      for (let location of this.scripts.locationsOf(breakpoint.file, breakpoint.line)) {
-        if (location.scriptId === scriptId) await this.place(breakpoint, location);
-      }
+      for (let location of this.scripts.locationsOf(breakpoint.file, breakpoint.line, scriptId)) await this.place(breakpoint, location);
     }
   }
 }

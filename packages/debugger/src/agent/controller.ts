@@ -143,12 +143,7 @@ export class Controller {
   private async crashReport(stop: Stop): Promise<string> {
     let frame = stop.helper('pauseOnCrash');
     if (!frame) return 'an error';
-    let report = await this.target.post<{ result?: { value?: unknown } }>('Debugger.evaluateOnCallFrame', {
-      callFrameId: frame.callFrameId,
-      expression: 'report',
-      returnByValue: true,
-      silent: true,
-    });
+    let report = await this.evaluator.evaluate(frame, 'report', { returnByValue: true });
     return String(report.result?.value ?? 'an error');
   }
 
@@ -239,7 +234,7 @@ export class Controller {
   private async breakAtDelegation(frame: CallFrame): Promise<void> {
     let place = this.scripts.place(frame.location);
     let line = this.scripts.sourceLines(place.file)?.[place.line - 1] ?? '';
-    let entry = await delegationEntry(this.target, this.scripts, frame, line);
+    let entry = await delegationEntry(this.target, this.evaluator, this.scripts, frame, line);
     if (!entry) return;
     let set = await this.target.post<{ breakpointId: string }>('Debugger.setBreakpoint', { location: entry }).catch(() => undefined);
     this.oneShot = set?.breakpointId;
@@ -263,7 +258,7 @@ export class Controller {
   private async quit(stop: Stop): Promise<void> {
     let helper = stop.helper('pauseHere');
     if (helper) {
-      await this.post('Debugger.evaluateOnCallFrame', { callFrameId: helper.callFrameId, expression: "globalThis[Symbol.for('harrow.quit')] = true", silent: true });
+      await this.evaluator.evaluate(helper, "globalThis[Symbol.for('harrow.quit')] = true").catch(() => undefined);
     } else if (stop.kind !== 'crash') {
       this.out('harrow: breakpoint() has already returned, so there is nothing to throw DebuggerQuit from; the actor goes on');
     }

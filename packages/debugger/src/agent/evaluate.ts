@@ -9,8 +9,9 @@ const INSPECT = "globalThis[Symbol.for('harrow.inspect')]";
 /** Lists an object's property names, its prototypes' included (for Tab). */
 const NAMES = "globalThis[Symbol.for('harrow.names')]";
 
-interface Evaluated {
-  result?: { value?: unknown; description?: string; type?: string };
+/** What the inspector answers to an evaluation. */
+export interface Evaluated {
+  result?: { value?: unknown; description?: string; type?: string; objectId?: string };
   exceptionDetails?: { text?: string; exception?: { className?: string; description?: string } };
 }
 
@@ -25,11 +26,11 @@ export class Evaluator {
   /** Evaluate `expression` in `frame` and return what the REPL prints. */
   async print(frame: CallFrame, expression: string): Promise<string> {
     try {
-      let formatted = await this.evaluate(frame, `${INSPECT}((${expression}\n))`, true);
+      let formatted = await this.evaluate(frame, `${INSPECT}((${expression}\n))`, { returnByValue: true });
       if (!formatted.exceptionDetails) return String(formatted.result?.value);
       // Not an expression (a declaration, several statements): run it as it is.
       if (formatted.exceptionDetails.exception?.className === 'SyntaxError') {
-        let raw = await this.evaluate(frame, expression, false);
+        let raw = await this.evaluate(frame, expression);
         if (raw.exceptionDetails) return uncaught(raw);
         return raw.result?.type === 'string' ? `'${raw.result.value}'` : (raw.result?.description ?? String(raw.result?.value));
       }
@@ -65,17 +66,18 @@ export class Evaluator {
   }
 
   private async names(frame: CallFrame, object: string): Promise<string[]> {
-    let listed = await this.evaluate(frame, `${NAMES}((${object}\n))`, true, true).catch(() => undefined);
+    let listed = await this.evaluate(frame, `${NAMES}((${object}\n))`, { returnByValue: true, throwOnSideEffect: true }).catch(() => undefined);
     let value = listed?.result?.value;
     return Array.isArray(value) ? value.filter((name): name is string => typeof name === 'string') : [];
   }
 
-  private evaluate(frame: CallFrame, expression: string, returnByValue: boolean, throwOnSideEffect = false): Promise<Evaluated> {
+  /** Evaluate `expression` in `frame`, silently (no pause on exceptions), within the evaluation timeout. */
+  evaluate(frame: CallFrame, expression: string, options: { returnByValue?: boolean; throwOnSideEffect?: boolean } = {}): Promise<Evaluated> {
     return this.target.post<Evaluated>('Debugger.evaluateOnCallFrame', {
       callFrameId: frame.callFrameId,
       expression,
-      returnByValue,
-      throwOnSideEffect,
+      returnByValue: options.returnByValue ?? false,
+      throwOnSideEffect: options.throwOnSideEffect ?? false,
       silent: true,
       timeout: EVALUATION_TIMEOUT_MS,
     });

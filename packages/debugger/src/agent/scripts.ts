@@ -102,11 +102,13 @@ export class Scripts {
 
   /**
    * The generated locations of source line `line` (1-based) of the file whose path ends with
-   * `file`: one per loaded script that maps to it, at the first position that maps to that line.
+   * `file`: one per loaded script that maps to it (or only in script `only`), at the first
+   * position that maps to that line.
    */
-  locationsOf(file: string, line: number): Location[] {
+  locationsOf(file: string, line: number, only?: string): Location[] {
     let found: Location[] = [];
     for (let [scriptId, script] of this.scripts) {
+      if (only !== undefined && scriptId !== only) continue;
       let map = this.mapOf(script);
       let matches = (source: string) => sameFile(toPath(source), file);
       if (map) {

@@ -1,13 +1,10 @@
+import type { Evaluator } from './evaluate.ts';
 import type { CallFrame } from './frames.ts';
 import type { Location, Scripts } from './scripts.ts';
 import type { Target } from './target.ts';
 
 /** The first `yield* name(` of a line: the generator an effection line delegates to. */
 const DELEGATION = /yield\*\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*\(/;
-
-interface Evaluated {
-  result?: { type?: string; objectId?: string };
-}
 
 interface Properties {
   internalProperties?: { name: string; value?: { value?: Location } }[];
@@ -21,12 +18,10 @@ interface Properties {
  * breakpoint at its first statement stops the step there. Undefined when the line delegates to
  * nothing of the user's (effection's `sleep`, say).
  */
-export async function delegationEntry(target: Target, scripts: Scripts, frame: CallFrame, line: string): Promise<Location | undefined> {
+export async function delegationEntry(target: Target, evaluator: Evaluator, scripts: Scripts, frame: CallFrame, line: string): Promise<Location | undefined> {
   let callee = DELEGATION.exec(line)?.[1];
   if (!callee) return undefined;
-  let evaluated = await target
-    .post<Evaluated>('Debugger.evaluateOnCallFrame', { callFrameId: frame.callFrameId, expression: callee, throwOnSideEffect: true, silent: true, timeout: 500 })
-    .catch(() => undefined);
+  let evaluated = await evaluator.evaluate(frame, callee, { throwOnSideEffect: true }).catch(() => undefined);
   let objectId = evaluated?.result?.type === 'function' ? evaluated.result.objectId : undefined;
   if (!objectId) return undefined;
   let properties = await target.post<Properties>('Runtime.getProperties', { objectId, ownProperties: true }).catch(() => undefined);

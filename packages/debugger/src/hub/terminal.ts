@@ -70,6 +70,7 @@ export class Terminal {
       if (this.prompting) rl.prompt();
     });
     rl.on('close', () => {
+      // Closed by `close` or by Ctrl-D: either way the next holder gets the history.
       this.history = [...((rl as unknown as { history?: string[] }).history ?? this.history)];
       if (this.rl !== rl) return;
       this.rl = undefined;
@@ -97,11 +98,11 @@ export class Terminal {
 
   /** Print `text` (above the prompt, if one is shown). */
   print(text: string): void {
+    let line = text.endsWith('\n') ? text : `${text}\n`;
     if (!this.output) {
-      process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+      process.stderr.write(line);
       return;
     }
-    let line = text.endsWith('\n') ? text : `${text}\n`;
     if (this.prompting && this.rl) {
       this.output.write(`\r\x1b[K${line}`);
       this.rl.prompt(true);
@@ -119,10 +120,7 @@ export class Terminal {
     // A prompt left on the screen (the REPL closed by a teardown) is wiped.
     if (this.prompting) this.output?.write('\r\x1b[K');
     this.prompting = false;
-    if (rl) {
-      this.history = [...((rl as unknown as { history?: string[] }).history ?? this.history)];
-      rl.close();
-    }
+    rl?.close();
     this.input?.setRawMode(false);
     this.input?.pause();
   }

@@ -7,6 +7,7 @@ import { Peer, type Dialog } from '../dialog/peer.ts';
 import type { ActorMessage, DialogMessage, SpawnSpec } from '../dialog/protocol.ts';
 import { serveCall } from '../dialog/serve.ts';
 import { knockIfPaused } from '../actor/pause-door.ts';
+import { debugSettings } from '../actor/debug-port.ts';
 import type { ChildHandle, Exit } from '../spawn/handle.ts';
 
 /** How a child ended, from its nursery's point of view. */
@@ -131,8 +132,9 @@ export class ChildActor {
     if (this.state !== 'spare' && !options.hard) {
       // Over a connection that is gone the request cannot go; a child that closed it is exiting.
       if (this.peer.connected) this.peer.post({ type: 'cancel-actor', canceller: this.peer.actor.uid });
-      // A child paused in the debugger reads nothing until it is let go: tell it so.
-      knockIfPaused(this.peer.actor.treeDir, this.ref.uid, options.why ?? 'it is being cancelled');
+      // A child paused in the debugger reads nothing until it is let go: tell it so. (Only a
+      // tree with a terminal to debug in can have one.)
+      if (debugSettings().hub) knockIfPaused(this.peer.actor.treeDir, this.ref.uid, options.why ?? 'it is being cancelled');
       // Its dialogs' cancellations, if any went unanswered just before, have used up its time.
       let exited = () => this.state === 'exited';
       yield* this.peer.awaitCancelConfirmation(options.cancelTimeout, (ms) => this.exitWithin(ms), exited);
