@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { all, createQueue, each, main, resource, spawn, type Operation, type Stream } from 'effection';
-import { isMainModule, openNursery, remote, type Portal } from '@harrow/runtime';
+import { isMainModule, openNursery, remote, type Portal, type Remote } from '@harrow/runtime';
 
 export const PRIMES = [
   112272535095293,
@@ -32,7 +32,7 @@ export const isPrime = remote(import.meta, function isPrime(n: number): boolean 
 
 /** Maps a remote function over values on the pool's workers, yielding `[value, result]` as each finishes. */
 export interface WorkerPool {
-  map<T, R>(fn: (value: T) => R, values: T[]): Stream<[T, Awaited<R>], void>;
+  map<T, R>(fn: ((value: T) => R) & Remote, values: T[]): Stream<[T, Awaited<R>], void>;
 }
 
 /** `size` worker actors that serve this module, for as long as the calling scope lasts. */
@@ -43,7 +43,7 @@ export function useWorkerPool(size: number): Operation<WorkerPool> {
       Array.from({ length: size }, (_, i) => nursery.startActor(`worker ${i}`, { enableModules: [import.meta.url] })),
     );
     yield* provide({
-      map<T, R>(fn: (value: T) => R, values: T[]): Stream<[T, Awaited<R>], void> {
+      map<T, R>(fn: ((value: T) => R) & Remote, values: T[]): Stream<[T, Awaited<R>], void> {
         return resource(function* (provide) {
           let results = createQueue<[T, Awaited<R>], void>();
           for (let [i, value] of values.entries()) {

@@ -15,7 +15,7 @@ function transform(n: number, value: number): number {
   return n % 2 === 0 ? value * 2 : value + 1;
 }
 
-export const stage = remote(import.meta, function* stage(ctx: Context<never, number>, remaining: number): Generator<any, number, any> {
+export const stage = remote(import.meta, function* stage(ctx: Context<never, number, string>, remaining: number): Generator<any, number, any> {
   let me = `${currentActor().name} (pid ${process.pid})`;
   if (remaining === 1) {
     yield* ctx.started(me);
@@ -26,7 +26,9 @@ export const stage = remote(import.meta, function* stage(ctx: Context<never, num
   }
   let nursery = yield* openNursery({ spare: false });
   let next = yield* nursery.startActor(`stage-${5 - remaining + 1}`, { enableModules: [import.meta.url] });
-  let { ctx: downstream, first } = yield* next.openContext(stage, remaining - 1);
+  // In its own body `stage` is the function expression, whose type lacks the remote() mark;
+  // remote() of a function it already marked returns that function, typed as marked.
+  let { ctx: downstream, first } = yield* next.openContext(remote(import.meta, stage), remaining - 1);
   // Started once the rest of the chain is up, so the caller times the streaming, not the spawning.
   yield* ctx.started(`${me} → ${first}`);
   let input = yield* ctx.openStream();
@@ -35,7 +37,7 @@ export const stage = remote(import.meta, function* stage(ctx: Context<never, num
     yield* output.send(transform(remaining, item.value));
   }
   yield* output.close();
-  return (yield* downstream.result()) as number;
+  return yield* downstream.result();
 });
 
 if (isMainModule(import.meta)) {

@@ -1,7 +1,7 @@
 /**
  * @harrow/runtime: actors, nurseries, portals, remote errors and cancellation, on effection.
  */
-export { remote, isMainModule } from './base/remote.ts';
+export { remote, isMainModule, type Remote, type RemoteFn } from './base/remote.ts';
 export { currentActor, type ActorInfo } from './actor/actor.ts';
 export { openNursery, type Nursery, type NurseryOptions, type ActorOptions, type ChildInfo } from './nursery/nursery.ts';
 export type {
@@ -10,11 +10,13 @@ export type {
   CancelOptions,
   Returned,
   ContextFn,
+  ContextArgs,
+  ContextFirst,
   CallerContext,
   StreamItem,
   StreamReturn,
 } from './nursery/portal.ts';
-export type { Context } from './dialog/context.ts';
+export type { Context, ContextHandle, Started, StartedEffect } from './dialog/context.ts';
 export type { MsgStream, StreamOptions } from './dialog/msg-stream.ts';
 export {
   RemoteActorError,

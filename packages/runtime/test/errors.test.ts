@@ -171,7 +171,12 @@ describe.each(['process', 'thread'] as const)('remote errors (%s actors)', (back
       await run(function* () {
         let nursery = yield* openNursery();
         let portal = yield* nursery.startActor('guarded', { enableModules: [misbehaving], spawn: backend });
-        for (let call of [() => portal.run(unmarked, env.dir), () => portal.run(neverEnabled, env.dir)]) {
+        let calls = [
+          // @ts-expect-error an unmarked function is a type error too; this is what a caller without types gets
+          () => portal.run(unmarked, env.dir),
+          () => portal.run(neverEnabled, env.dir),
+        ];
+        for (let call of calls) {
           let error = yield* scoped(function* () {
             try {
               yield* call();
@@ -197,6 +202,7 @@ describe.each(['process', 'thread'] as const)('remote errors (%s actors)', (back
   it('refuses an unmarked function given to runInActor with ModuleNotExposedError, importing nothing', async () => {
     let error = await failureOf(function* () {
       let nursery = yield* openNursery();
+      // @ts-expect-error an unmarked function is a type error too; this is what a caller without types gets
       yield* nursery.runInActor(unmarked, [env.dir], { spawn: backend });
     });
     expect(error).toBeInstanceOf(RemoteActorError);

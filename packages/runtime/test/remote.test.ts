@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { run, type Operation } from 'effection';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { currentActor, isMainModule, openNursery, remote } from '../src/index.ts';
+import { currentActor, isMainModule, openNursery, remote, type Remote } from '../src/index.ts';
 import { add } from './fixtures/basic.ts';
 import { expectNoLeaks, startProgram, tagProcesses, tempDir } from './helpers.ts';
 
@@ -63,7 +63,7 @@ describe('enableModules forms', () => {
       writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'harrow-test-jobs', type: 'module', main: 'index.ts' }));
       let runtime = new URL('../src/index.ts', import.meta.url).href;
       writeFileSync(join(pkg, 'index.ts'), `import { remote } from '${runtime}';\nexport const double = remote(import.meta, function* double(n: number) { return 2 * n; });\n`);
-      let { double } = (await import(pathToFileURL(join(realpathSync(pkg), 'index.ts')).href)) as { double: (n: number) => Operation<number> };
+      let { double } = (await import(pathToFileURL(join(realpathSync(pkg), 'index.ts')).href)) as { double: ((n: number) => Operation<number>) & Remote };
       process.chdir(dir.path);
       await run(function* () {
         let nursery = yield* openNursery();

@@ -9,12 +9,55 @@ export interface RemoteMark {
 
 const MARK = Symbol.for('harrow.remote');
 
+/**
+ * The brand of `Remote`. Type-only: no value of it exists at runtime, so nothing but a
+ * `remote()` call (or a deliberate cast) makes a function's type carry it.
+ */
+declare const remoteBrand: unique symbol;
+
+/**
+ * What the type of a function returned by `remote()` carries besides its own signature: a
+ * brand that `portal.run`, `portal.openStreamFrom`, `portal.openContext`, `nursery.runInActor`
+ * and `runSync` ask for, so that passing them a function that was not marked is a type error
+ * rather than the target's `ModuleNotExposedError` (or `runSync`'s `TypeError`) at runtime.
+ * The brand is a type only: `remote()` returns the function itself.
+ *
+ * @example
+ * ```ts
+ * export const add = remote(import.meta, function* add(a: number, b: number) {
+ *   return a + b;
+ * });
+ * // typeof add: ((a: number, b: number) => Generator<…, number, …>) & Remote
+ *
+ * function* twice(portal: Portal, fn: ((n: number) => Operation<number>) & Remote) {
+ *   return (yield* portal.run(fn, 1)) + (yield* portal.run(fn, 2));
+ * }
+ * ```
+ */
+export interface Remote {
+  readonly [remoteBrand]: true;
+}
+
+/**
+ * A function that may be called in another actor: one `remote()` marked. The constraint of
+ * the functions `portal.run`, `portal.openStreamFrom`, `nursery.runInActor` and `runSync` take.
+ *
+ * @example
+ * ```ts
+ * function* runTwice<F extends RemoteFn>(portal: Portal, fn: F, ...args: Parameters<F>) {
+ *   return [yield* portal.run(fn, ...args), yield* portal.run(fn, ...args)];
+ * }
+ * ```
+ */
+export type RemoteFn = ((...args: any[]) => unknown) & Remote;
+
 /** module URL → function name → function, for the modules this process (or thread) imported. */
 const registry = new Map<string, Map<string, Function>>();
 
 /**
  * Mark `fn` as callable from other actors and register it under its module URL and name.
- * Returns `fn` itself. `fn` may be a generator function (an effection operation), an async
+ * Returns `fn` itself; its type gains the `Remote` brand, which the functions that call into
+ * another actor ask for. `fn` may be a generator function (an effection operation), an async
  * function, an async generator function (a stream source) or a plain synchronous function.
  *
  * An actor runs a marked function only if it has enabled the function's module (its
@@ -28,7 +71,7 @@ const registry = new Map<string, Map<string, Function>>();
  * ```
  * @throws TypeError for an anonymous function, or a second function of the same name in one module.
  */
-export function remote<F extends (...args: any[]) => any>(meta: ImportMeta, fn: F): F {
+export function remote<F extends (...args: any[]) => any>(meta: ImportMeta, fn: F): F & Remote {
   if (typeof fn !== 'function') throw new TypeError(`remote(): expected a function, got ${typeof fn}`);
   let module = meta?.url;
   if (typeof module !== 'string') throw new TypeError('remote(): pass import.meta as the first argument');
@@ -38,7 +81,7 @@ export function remote<F extends (...args: any[]) => any>(meta: ImportMeta, fn: 
   }
   let marked = markOf(fn);
   if (marked) {
-    if (marked.module === module && marked.name === name) return fn;
+    if (marked.module === module && marked.name === name) return fn as F & Remote;
     throw new TypeError(`remote(): "${name}" is already a remote function of ${marked.module}; mark it once, where it is defined`);
   }
   let functions = registry.get(module);
@@ -49,7 +92,7 @@ export function remote<F extends (...args: any[]) => any>(meta: ImportMeta, fn: 
   }
   functions.set(name, fn);
   Object.defineProperty(fn, MARK, { value: { module, name } satisfies RemoteMark });
-  return fn;
+  return fn as F & Remote;
 }
 
 /** The mark `remote()` put on `fn`, if any. */

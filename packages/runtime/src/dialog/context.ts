@@ -14,24 +14,124 @@ import type { DialogMessage } from './protocol.ts';
  */
 
 /**
- * One side of a context dialog (API.md §3). A context function takes it first; the caller of
- * `portal.openContext` gets the other side. `Send` is what this side sends, `Recv` what it
- * receives.
+ * The context function's side of a context dialog (API.md §3): a context function takes it
+ * first. `Send` is what the function sends, `Recv` what it receives (the caller's side,
+ * `CallerContext`, is the mirror image), `First` what it may pass to `ctx.started()`.
+ *
+ * `First` may be left out: the caller's `first` is then typed from the values the function
+ * passes to `ctx.started()` (in a generator function whose return type is not written out),
+ * else `unknown`.
+ *
+ * @example
+ * ```ts
+ * export const echo = remote(import.meta, function* echo(ctx: Context<string, string>, greeting: string) {
+ *   yield* ctx.started(greeting.toUpperCase()); // the caller's `first`: a string
+ *   const stream = yield* ctx.openStream();
+ *   for (const msg of yield* each(stream)) {
+ *     yield* stream.send(msg);
+ *     yield* each.next();
+ *   }
+ *   return 'bye'; // the caller's `ctx.result()`
+ * });
+ * ```
  */
-export interface Context<Send = unknown, Recv = unknown> {
-  /** Callee only: unblock the caller's `openContext` with `value` as its `first`. */
-  started(value?: unknown): Operation<void>;
+export interface Context<Send = unknown, Recv = unknown, First = unknown> {
+  /**
+   * Unblock the caller's `openContext` with `value` as its `first`. The value may be left out
+   * where `First` allows `undefined` (the caller's `first` is then `undefined`).
+   *
+   * The `Started<V>` it returns is an `Operation<void>` whose type records `V`, so that the
+   * caller's `first` is typed from it.
+   */
+  started<V extends First = First & undefined>(...value: undefined extends First ? [value?: V] : [value: V]): Started<V>;
   /** Open the one bidirectional stream of this dialog (both sides must open it). */
   openStream(options?: StreamOptions): Operation<MsgStream<Send, Recv>>;
-  /** Caller only: the context function's return value (or its error). */
-  result(): Operation<unknown>;
   /**
-   * Cancel the dialog on both sides. The other side sees `ContextCancelledError` with this
-   * actor's uid as `canceller`; this side gets no error from it. In the callee, the context
-   * function is halted right away (this operation does not return).
+   * Cancel the dialog on both sides. The caller sees `ContextCancelledError` with this actor's
+   * uid as `canceller`. The context function is halted right away (this operation does not
+   * return).
    */
   cancel(): Operation<void>;
 }
+
+/**
+ * The caller's handle on a context dialog, the `ctx` that `portal.openContext` gives: it sends
+ * what the context function receives and receives what it sends; `Result` is the function's
+ * return value. `CallerContext<F>` is this handle for the context function `F`.
+ *
+ * @example
+ * ```ts
+ * const { ctx, first } = yield* portal.openContext(echo, 'hi'); // ctx: ContextHandle<string, string, string>
+ * const stream = yield* ctx.openStream();
+ * yield* stream.send('ping');
+ * yield* stream.close();
+ * const result = yield* ctx.result();
+ * ```
+ */
+export interface ContextHandle<Send = unknown, Recv = unknown, Result = unknown> {
+  /** Open the one bidirectional stream of this dialog (both sides must open it). */
+  openStream(options?: StreamOptions): Operation<MsgStream<Send, Recv>>;
+  /** The context function's return value (or its error). */
+  result(): Operation<Result>;
+  /**
+   * Cancel the dialog on both sides and wait until the context function has finished. The
+   * context function sees `ContextCancelledError` with this actor's uid as `canceller`; this
+   * side gets no error from it.
+   */
+  cancel(): Operation<void>;
+}
+
+/** The type-only brand of the effects a `Started<V>` claims to yield; none exists at runtime. */
+declare const startedValue: unique symbol;
+
+/**
+ * What the iterator of `Started<V>` is typed to yield: an effect (it yields none) that records
+ * `V`, so that a context function's inferred generator type says what it passes to `started`.
+ * It is assignable to `Effect<unknown>`, so a context function stays an `Operation`, but not a
+ * subtype of it (`enter` is `any`): TypeScript would otherwise drop it from the union of the
+ * effects an inferred generator type yields.
+ *
+ * @example
+ * ```ts
+ * const echo = remote(import.meta, function* echo(ctx: Context<string, string>, greeting: string) {
+ *   yield* ctx.started(greeting.toUpperCase());
+ *   // …
+ *   return 'bye';
+ * });
+ * // typeof echo: ((ctx: Context<string, string>, greeting: string) =>
+ * //   Generator<Effect<unknown> | StartedEffect<string>, string, unknown>) & Remote
+ * ```
+ */
+export interface StartedEffect<V> {
+  readonly description: string;
+  readonly enter: any;
+  readonly [startedValue]: V;
+}
+
+/**
+ * What `ctx.started(value)` returns: an `Operation<void>` whose type records the type of
+ * `value`, so that `portal.openContext` types the caller's `first` from the context function.
+ *
+ * @example
+ * ```ts
+ * yield* ctx.started(42); // the caller's `first`: number
+ * ```
+ */
+export interface Started<V> extends Operation<void> {
+  [Symbol.iterator](): Iterator<StartedEffect<V>, void, unknown>;
+}
+
+/**
+ * What a context function passes to `ctx.started()`, read from its return type: the `V` of
+ * every `Started<V>` its generator delegates to; `never` where there is none to read (an async
+ * function, a generator whose type was written out), `unknown` where its yields are `any`.
+ */
+export type StartedValue<R> = R extends Iterator<infer Y, any, any> ? (0 extends 1 & Y ? unknown : StartedIn<Y>) : never;
+
+type StartedIn<Y> = Y extends StartedEffect<infer V> ? V : never;
+
+/** Either side's context, as `ContextDialog.context()` makes it; each side's type shows its own members. */
+type EitherSide = Context & ContextHandle;
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: Error };
 
@@ -91,11 +191,11 @@ export class ContextDialog implements Dialog {
     if (this.role === 'callee' && this.task) this.peer.actor.haltCall(this.task);
   }
 
-  /** The user-facing context of this side. */
-  context(): Context {
+  /** The user-facing context of this side: the caller's is a `ContextHandle`, the callee's a `Context`. */
+  context(): EitherSide {
     let dialog = this;
     return {
-      *started(value?: unknown) {
+      *started(value?: unknown): Generator<never, void, unknown> {
         if (dialog.role !== 'callee') throw new TypeError('only the context function calls ctx.started()');
         if (dialog.first) throw new Error('ctx.started() was already called');
         dialog.first = { value };

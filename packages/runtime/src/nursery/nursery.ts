@@ -6,9 +6,9 @@ import { ChildActor } from './child-actor.ts';
 import { ActorGroupError } from '../base/errors.ts';
 import { logLevel } from '../actor/log.ts';
 import { useOwner, type Ending, type Owner } from './owner.ts';
-import { createPortal, type Portal, type RemoteFn, type Returned } from './portal.ts';
+import { createPortal, type Portal, type Returned } from './portal.ts';
 import type { SpawnSpec } from '../dialog/protocol.ts';
-import { isChildActor, markOf, moduleUrl } from '../base/remote.ts';
+import { isChildActor, markOf, moduleUrl, type RemoteFn } from '../base/remote.ts';
 import { useActor, useDebugHub } from './root.ts';
 import { debugSettings } from '../actor/debug-port.ts';
 import { lastInterrupt } from '../base/interrupts.ts';
@@ -69,7 +69,10 @@ export interface ChildInfo {
 export interface Nursery {
   /** Spawn a long-lived actor and return once it is ready to serve. */
   startActor(name: string, options?: ActorOptions): Operation<Portal>;
-  /** Spawn an actor that runs `fn(...args)` once and exits; its name defaults to `fn.name`. */
+  /**
+   * Spawn an actor that runs `fn(...args)` once and exits; its name defaults to `fn.name`. `fn`
+   * must be `remote()`-marked (else a type error); the portal's `result()` is typed as its result.
+   */
   runInActor<F extends RemoteFn>(fn: F, args?: Parameters<F>, options?: ActorOptions): Operation<Portal<Returned<ReturnType<F>>>>;
   /** Cancel every child; `{ hard: true }` kills at once. Returns when all have exited. */
   cancel(options?: { hard?: boolean }): Operation<void>;

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { markOf } from '../base/remote.ts';
+import { markOf, type Remote } from '../base/remote.ts';
 import type { FunctionRef, ToWorker } from './messages.ts';
 import type { WorkerType } from './worker.ts';
 
@@ -8,9 +8,9 @@ export interface WorkerContextOptions {
   /** How long an idle worker waits for a job before it exits on its own. Default 600000; `Infinity`: never. */
   idleTimeout?: number;
   /** A `remote()` synchronous function taking no arguments, run once in each new worker before its first job. */
-  init?: () => unknown;
+  init?: (() => unknown) & Remote;
   /** A `remote()` synchronous function taking no arguments, run after every job; a truthy result retires the worker. */
-  retire?: () => unknown;
+  retire?: (() => unknown) & Remote;
   /** `'process'` (default: crash isolation) or `'thread'`. */
   workerType?: WorkerType;
   /** How many calls may run at once. Default `os.availableParallelism()`. */

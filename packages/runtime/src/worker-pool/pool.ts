@@ -9,6 +9,7 @@ import { Limiter } from '../base/limiter.ts';
 import type { ToWorker } from './messages.ts';
 import { contextSettings, syncRemote, type ContextSettings, type WorkerContextOptions } from './options.ts';
 import { PoolWorker, type Reply } from './worker.ts';
+import type { RemoteFn } from '../base/remote.ts';
 
 type Job = Extract<ToWorker, { type: 'job' }>;
 
@@ -38,9 +39,10 @@ export interface WorkerContext {
    * return its result. Arguments and result cross through the codec. Errors: what `fn` throws
    * arrives as a `RemoteActorError`; a worker that dies during the call is a `BrokenWorkerError`;
    * an argument the codec cannot carry is a `TypeError` before anything is sent, and a result
-   * it cannot carry a `TypeError` too (the worker serves on).
+   * it cannot carry a `TypeError` too (the worker serves on). A function that was not
+   * `remote()`-marked is a type error.
    */
-  runSync<F extends (...args: any[]) => any>(fn: F, args?: Parameters<F>, options?: RunSyncOptions): Operation<ReturnType<F>>;
+  runSync<F extends RemoteFn>(fn: F, args?: Parameters<F>, options?: RunSyncOptions): Operation<ReturnType<F>>;
   /** How many workers are idle and how many are running a job, right now. */
   statistics(): WorkerStatistics;
 }
@@ -68,7 +70,7 @@ export class Pool implements WorkerContext {
     if (settings.workerType === 'process') this.releaseSentinel = sentinel.use();
   }
 
-  *runSync<F extends (...args: any[]) => any>(fn: F, args?: Parameters<F>, options: RunSyncOptions = {}): Operation<ReturnType<F>> {
+  *runSync<F extends RemoteFn>(fn: F, args?: Parameters<F>, options: RunSyncOptions = {}): Operation<ReturnType<F>> {
     let { module, name } = syncRemote(fn, 'runSync(fn)');
     let list: unknown[] = args ?? [];
     if (!Array.isArray(list)) throw new TypeError(`runSync(fn, args): args must be an array, got ${typeof list}`);

@@ -1,6 +1,7 @@
 import type { Operation } from 'effection';
 import { Pool, type RunSyncOptions } from './pool.ts';
 import { contextSettings } from './options.ts';
+import type { RemoteFn } from '../base/remote.ts';
 
 /*
  * The default context belongs to the process, not to a scope: it is made on the first call. In
@@ -20,7 +21,8 @@ let defaultPool: Pool | undefined;
  * A halt of the caller waits for the running call to finish and drops its result; with
  * `{ killOnCancel: true }` it kills the worker at once instead, and completes once the worker
  * has exited. What `fn` throws arrives as a `RemoteActorError`; a worker that dies during the
- * call is a `BrokenWorkerError`; an argument the codec cannot carry is a `TypeError`.
+ * call is a `BrokenWorkerError`; an argument the codec cannot carry is a `TypeError`. A function
+ * that was not `remote()`-marked is a type error (and a `TypeError` at runtime).
  *
  * @example
  * ```ts
@@ -31,7 +33,7 @@ let defaultPool: Pool | undefined;
  * let value = yield* runSync(fib, [30]);
  * ```
  */
-export function runSync<F extends (...args: any[]) => any>(fn: F, args?: Parameters<F>, options?: RunSyncOptions): Operation<ReturnType<F>> {
+export function runSync<F extends RemoteFn>(fn: F, args?: Parameters<F>, options?: RunSyncOptions): Operation<ReturnType<F>> {
   defaultPool ??= new Pool(contextSettings({}));
   return defaultPool.runSync(fn, args, options);
 }
