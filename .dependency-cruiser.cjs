@@ -8,7 +8,7 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: ['node_modules', '(^|/)test/', '(^|/)dist/'] },
     // Workspace packages by name (@harrow/transport) resolve through their exports to their sources.
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'default'] },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['harrow-source', 'import', 'default'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
   },

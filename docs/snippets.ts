@@ -3,7 +3,7 @@
  * output each promises.
  */
 
-/** A ```ts block: its code, the line of its opening fence, and its expected stdout if declared. */
+/** A code block: its code, the line of its opening fence, and its expected stdout if declared. */
 export interface Block {
   line: number;
   code: string;
@@ -13,11 +13,11 @@ export interface Block {
 const FENCE = /^```(.*)$/;
 
 /**
- * The runnable blocks of a markdown page: every ```ts block except ```ts fragment, each with
- * the ```text block that directly follows it (blank lines between allowed) as its expected
- * output.
+ * The runnable blocks of a markdown page: every ```ts block (or of another `language`) except
+ * ```ts fragment, each with the ```text block that directly follows it (blank lines between
+ * allowed) as its expected output.
  */
-export function extractBlocks(markdown: string): Block[] {
+export function extractBlocks(markdown: string, language = 'ts'): Block[] {
   let lines = markdown.split('\n');
   let blocks: Block[] = [];
   let i = 0;
@@ -34,8 +34,8 @@ export function extractBlocks(markdown: string): Block[] {
       i++;
       continue;
     }
-    let [language, ...flags] = block.info.split(/\s+/);
-    if (language === 'ts' && !flags.includes('fragment')) {
+    let [info, ...flags] = block.info.split(/\s+/);
+    if (info === language && !flags.includes('fragment')) {
       let runnable: Block = { line: i + 1, code: `${block.body}\n` };
       let next = block.end + 1;
       while (next < lines.length && lines[next]!.trim() === '') next++;

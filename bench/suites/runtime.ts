@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { scoped, sleep, spawn, type Operation } from 'effection';
 import { openNursery, type Portal } from '@harrow/runtime';
 import { holdTree } from '../fixtures/actor.ts';
+import { BENCH_DIR, useChild } from '../lib/child.ts';
 import { canPin, pinned, PIN_CPU } from '../lib/cpu.ts';
 import { ROUND_TRIPS } from '../lib/measure.ts';
 import { childrenMatching, describeCpu, exists, vmRssKiB, waitUntilIdle } from '../lib/proc.ts';
@@ -44,38 +45,48 @@ export const runtime: Suite = {
 
 // ── start-up ─────────────────────────────────────────────────────────────────────────────────
 
-function recordStartup(bench: BenchContext, metric: string, times: number[], target: string, what: string): void {
+function recordStartup(bench: BenchContext, metric: string, times: number[], baseline: string, target: string, what: string): void {
   let s = summarize(times);
   bench.log(`${metric}: ${what}: median ${s.median.toFixed(1)} ms (min ${s.min.toFixed(1)}, max ${s.max.toFixed(1)}, n ${s.n}); all: ${times.map((t) => t.toFixed(0)).join(', ')}`);
   bench.record({
     metric,
     unit: 'ms',
     value: s.median,
-    baseline: 'raw.node.startup.tsx',
+    baseline,
     target,
     note: `median of ${s.n}, min ${s.min.toFixed(0)} max ${s.max.toFixed(0)}`,
   });
 }
 
 /**
- * `spawn.cold`: `startActor` (enabling the fixture module) in a nursery without a spare, from
- * the call to the portal, i.e. until the new process has booted, imported the module, listens
- * and said ready. Each actor is cancelled (untimed) before the next one starts.
+ * `spawn.cold` and `spawn.cold.js`: `startActor` (enabling the program's own module) in a
+ * nursery without a spare, from the call to the portal, i.e. until the new process has booted,
+ * imported the module, listens and said ready; each actor is cancelled (untimed) before the next
+ * one starts. Measured in a program of its own that uses the built packages (dist/), as a user's
+ * project does: `spawn.cold` is a TypeScript program under the bench's tsx (its actors inherit
+ * it; vs `raw.node.startup.tsx`), `spawn.cold.js` a JavaScript one under plain `node`, whose
+ * actors start with no loader at all (vs `raw.node.startup`).
  */
 function* spawnCold(bench: BenchContext): Operation<void> {
-  let times = yield* scoped(function* () {
-    let nursery = yield* openNursery({ spare: false });
-    let times: number[] = [];
-    for (let i = 0; i < STARTUP_WARMUP + STARTUP_RUNS; i++) {
-      let start = performance.now();
-      let portal = yield* startEchoActor(nursery, `cold-${i}`);
-      let ms = performance.now() - start;
-      if (i >= STARTUP_WARMUP) times.push(ms);
-      yield* portal.cancelActor();
-    }
-    return times;
+  let withTsx = process.execArgv.filter((flag) => !flag.startsWith('--conditions'));
+  let ts = yield* coldStartTimes([...withTsx, join(FIXTURES, 'cold-start.ts')]);
+  recordStartup(bench, 'spawn.cold', ts, 'raw.node.startup.tsx', '<=1.2', 'startActor without a spare, call to portal; a TypeScript program under tsx, built packages');
+  let js = yield* coldStartTimes([join(FIXTURES, 'cold-start.mjs')]);
+  recordStartup(bench, 'spawn.cold.js', js, 'raw.node.startup', '<=1.2', 'startActor without a spare, call to portal; a JavaScript program under plain node, built packages');
+}
+
+const FIXTURES = join(BENCH_DIR, 'fixtures');
+
+/** Run a cold-start program (bench/fixtures/cold-start.*) with `args` and take its timed starts, the warm-up dropped. */
+function* coldStartTimes(args: string[]): Operation<number[]> {
+  return yield* scoped(function* () {
+    let child = yield* useChild(process.execPath, [...args, String(STARTUP_WARMUP + STARTUP_RUNS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.process.stdout!.on('data', (chunk: Buffer) => (output += chunk));
+    let exit = yield* child.exited();
+    if (exit.code !== 0) throw new Error(`${args.at(-1)} exited with ${exit.code ?? exit.signal}`);
+    return (JSON.parse(output.trim().split('\n').at(-1)!) as number[]).slice(STARTUP_WARMUP);
   });
-  recordStartup(bench, 'spawn.cold', times, '<=1.2', 'startActor without a spare, call to portal');
 }
 
 /**
@@ -107,7 +118,7 @@ function* spawnSpare(bench: BenchContext): Operation<void> {
     return times;
   });
   bench.log(`spawn.spare: waited ${waits.map((w) => w.toFixed(0)).join(', ')} ms for each spare to be idle ${SPARE_QUIET_MS} ms`);
-  recordStartup(bench, 'spawn.spare', times, '<=0.25', 'startActor taking a booted spare, call to portal');
+  recordStartup(bench, 'spawn.spare', times, 'raw.node.startup.tsx', '<=0.25', 'startActor taking a booted spare, call to portal');
 }
 
 // ── round trip ───────────────────────────────────────────────────────────────────────────────

@@ -18,29 +18,32 @@ interface AgentData {
   detached: Int32Array;
 }
 
-let data = workerData as AgentData;
-// The inspector session keeps nothing alive: without a handle of its own this thread would
-// end, and the thread it debugs would stay paused for good.
-let keepAlive = setInterval(() => {}, 2 ** 30);
+/** Run the debugger thread; called by the runtime's boot.mjs. */
+export async function start(): Promise<void> {
+  let data = workerData as AgentData;
+  // The inspector session keeps nothing alive: without a handle of its own this thread would
+  // end, and the thread it debugs would stay paused for good.
+  let keepAlive = setInterval(() => {}, 2 ** 30);
 
-let target = await connectTarget(data.actor.threadId);
-let scripts = new Scripts(target, data.hidden, data.helper);
-let controller = new Controller(target, scripts, data.actor, data.hub);
-await target.post('Debugger.enable');
-await target.post('Debugger.setBlackboxPatterns', { patterns: data.hidden });
+  let target = await connectTarget(data.actor.threadId);
+  let scripts = new Scripts(target, data.hidden, data.helper);
+  let controller = new Controller(target, scripts, data.actor, data.hub);
+  await target.post('Debugger.enable');
+  await target.post('Debugger.setBlackboxPatterns', { patterns: data.hidden });
 
-parentPort!.on('message', (message: 'detach' | { hub: string | undefined }) => {
-  if (typeof message === 'object') {
-    controller.setHub(message.hub);
-    parentPort!.postMessage({ hub: message.hub });
-    return;
-  }
-  // The debugged thread is exiting: a session still connected would hold it up (a worker
-  // thread) or make node print "Waiting for the debugger to disconnect..." (a process).
-  if (message !== 'detach') return;
-  target.disconnect();
-  clearInterval(keepAlive);
-  Atomics.store(data.detached, 0, 1);
-  Atomics.notify(data.detached, 0);
-});
-parentPort!.postMessage('ready');
+  parentPort!.on('message', (message: 'detach' | { hub: string | undefined }) => {
+    if (typeof message === 'object') {
+      controller.setHub(message.hub);
+      parentPort!.postMessage({ hub: message.hub });
+      return;
+    }
+    // The debugged thread is exiting: a session still connected would hold it up (a worker
+    // thread) or make node print "Waiting for the debugger to disconnect..." (a process).
+    if (message !== 'detach') return;
+    target.disconnect();
+    clearInterval(keepAlive);
+    Atomics.store(data.detached, 0, 1);
+    Atomics.notify(data.detached, 0);
+  });
+  parentPort!.postMessage('ready');
+}

@@ -1,10 +1,11 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { debuggee, debugSettings, threadBoot } from '@harrow/runtime/debug-port';
+import { debuggee, debugSettings, harrowCodeDirs, threadBoot } from '@harrow/runtime/debug-port';
 
-const AGENT_MAIN = new URL('./agent-thread.ts', import.meta.url).href;
-const HELPER = new URL('../pause/here.ts', import.meta.url).href;
+/** `.js` in the built package, `.ts` in the sources. */
+const OWN = extname(new URL(import.meta.url).pathname);
+const AGENT_MAIN = new URL(`./agent-thread${OWN}`, import.meta.url).href;
+const HELPER = new URL(`../pause/here${OWN}`, import.meta.url).href;
 
 let started: Promise<void> | undefined;
 let ready = false;
@@ -24,11 +25,11 @@ export function agentReady(): boolean {
  */
 export function startAgent(): Promise<void> {
   started ??= new Promise<void>((resolve, reject) => {
-    let { boot, tsx } = threadBoot();
+    let { boot, workerData } = threadBoot(AGENT_MAIN);
     let detached = new Int32Array(new SharedArrayBuffer(4));
     knownHub = debugSettings().hub;
     let worker = new Worker(boot, {
-      workerData: { entry: AGENT_MAIN, tsx, actor: debuggee(), hub: knownHub, hidden: hiddenPatterns(), helper: HELPER, detached },
+      workerData: { ...workerData, actor: debuggee(), hub: knownHub, hidden: hiddenPatterns(), helper: HELPER, detached },
       execArgv: [],
     });
     worker.unref();
@@ -80,9 +81,7 @@ export function tellAgentHub(hub: string | undefined): Promise<void> {
  * file URL. Stepping never stops there, and `bt` does not show it.
  */
 function hiddenPatterns(): string[] {
-  let runtime = import.meta.resolve('@harrow/runtime');
-  let transport = createRequire(new URL(runtime)).resolve('@harrow/transport');
-  let dirs = [new URL('.', runtime).href, new URL('.', pathToFileURL(transport)).href, new URL('..', import.meta.url).href];
+  let dirs = [...harrowCodeDirs(), new URL('..', import.meta.url).href];
   let harrow = dirs.map(escape).join('|');
   return [`^(?!${escape(HELPER)}$)(${harrow}|.*/node_modules/)`, '^(?!file:)'];
 }

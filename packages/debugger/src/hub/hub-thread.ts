@@ -7,8 +7,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Hub } from './hub.ts';
 import { Terminal } from './terminal.ts';
 
-let { socket: path, tty } = workerData as { socket: string; tty: string };
-let hub = new Hub(new Terminal(tty), (lent) => parentPort!.postMessage({ lent }));
-let server = createServer((socket) => hub.accept(socket));
-server.on('error', (error) => parentPort!.postMessage({ error: String(error?.stack ?? error) }));
-server.listen(path, () => parentPort!.postMessage({ listening: path }));
+/** Run the hub thread; called by the runtime's boot.mjs. */
+export async function start(): Promise<void> {
+  let { socket: path, tty } = workerData as { socket: string; tty: string };
+  let hub = new Hub(new Terminal(tty), (lent) => parentPort!.postMessage({ lent }));
+  let server = createServer((socket) => hub.accept(socket));
+  server.on('error', (error) => parentPort!.postMessage({ error: String(error?.stack ?? error) }));
+  server.listen(path, () => parentPort!.postMessage({ listening: path }));
+}

@@ -1,11 +1,11 @@
 import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { ReadStream } from 'node:tty';
 import { Worker } from 'node:worker_threads';
 import { threadBoot } from '@harrow/runtime/debug-port';
 
-const HUB_MAIN = new URL('./hub-thread.ts', import.meta.url).href;
+const HUB_MAIN = new URL(`./hub-thread${extname(new URL(import.meta.url).pathname)}`, import.meta.url).href;
 const TTY = '/dev/tty';
 
 interface RunningHub {
@@ -47,8 +47,8 @@ function start(treeDir?: string): Promise<RunningHub | undefined> {
   if (!process.stdin.isTTY || !canOpen(TTY)) return Promise.resolve(undefined);
   let ownDir = treeDir ? undefined : mkdtempSync(join(tmpdir(), 'harrow-debug-'));
   let address = join(treeDir ?? ownDir!, 'debug-hub.sock');
-  let { boot, tsx } = threadBoot();
-  let worker = new Worker(boot, { workerData: { entry: HUB_MAIN, tsx, socket: address, tty: TTY }, execArgv: [] });
+  let { boot, workerData } = threadBoot(HUB_MAIN);
+  let worker = new Worker(boot, { workerData: { ...workerData, socket: address, tty: TTY }, execArgv: [] });
   worker.unref();
   // Not waited for: the program goes on while the hub thread starts (a debugger thread that
   // asks for the terminal meanwhile waits for the hub's socket to appear).

@@ -10,7 +10,7 @@
 import { isMainThread, threadId } from 'node:worker_threads';
 import { ActorCancelledError, ActorGroupError, ContextCancelledError, ModuleNotExposedError, RemoteActorError } from '../base/errors.ts';
 import { BOOT } from '../spawn/entries.ts';
-import { TSX_API } from '../spawn/exec-argv.ts';
+import { typescriptSupport, type TypeScriptSupport } from '../spawn/typescript.ts';
 import { currentActor, maybeCurrentActor } from './actor.ts';
 import { pauseDoor } from './pause-door.ts';
 
@@ -114,9 +114,27 @@ export function debuggee(): Debuggee {
 }
 
 /**
- * How to start a worker thread that runs a TypeScript module: `new Worker(boot, { workerData:
- * { entry, tsx, ...yours } })` (Node 20 workers do not inherit tsx's hooks; see entry/boot.mjs).
+ * The folders of the runtime's and the transport's code (`src/` in this workspace, `dist/` in
+ * an installed package), whose frames the debugger hides. Resolved here, where the transport is
+ * a dependency: the debugger itself may not be able to resolve it.
+ *
+ * @example
+ * let hidden = harrowCodeDirs().map((dir) => `^${escape(dir)}`);
  */
-export function threadBoot(): { boot: URL; tsx: string } {
-  return { boot: BOOT, tsx: TSX_API };
+export function harrowCodeDirs(): string[] {
+  return [new URL('..', import.meta.url).href, new URL('.', import.meta.resolve('@harrow/transport')).href];
+}
+
+/**
+ * How to start a worker thread that runs one of the debugger's modules, which exports `start()`
+ * (see entry/boot.mjs): `new Worker(boot, { workerData: { ...workerData, ...yours }, execArgv:
+ * [] })`. It gets TypeScript support only if it is TypeScript itself (the packages' sources).
+ *
+ * @example
+ * let { boot, workerData } = threadBoot(new URL('./hub-thread.js', import.meta.url).href);
+ * new Worker(boot, { workerData: { ...workerData, socket }, execArgv: [] });
+ */
+export function threadBoot(entry: string): { boot: URL; workerData: { entry: string; typescript: TypeScriptSupport | null } } {
+  let typescript = entry.endsWith('.ts') ? typescriptSupport() ?? null : null;
+  return { boot: BOOT, workerData: { entry, typescript } };
 }

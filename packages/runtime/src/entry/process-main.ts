@@ -6,6 +6,9 @@ import { createChannel, socketWire } from '@harrow/transport';
 import { runSpawnedActor } from './actor-main.ts';
 import { takeLifeline } from '../spawn/lifeline.ts';
 
-let socket = takeLifeline();
-let code = await runSpawnedActor(createChannel(socketWire(socket, 'parent')), { signals: true });
-process.exit(code);
+/** Run this process as the actor its parent spawned; called by boot.mjs. */
+export async function start(): Promise<void> {
+  let socket = takeLifeline();
+  let code = await runSpawnedActor(createChannel(socketWire(socket, 'parent')), { signals: true });
+  process.exit(code);
+}

@@ -1,47 +1,43 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-
-const require = createRequire(import.meta.url);
-const tsxPackage = require.resolve('tsx/package.json');
-
-/** The URL of tsx's loader (`--import <url>` lets a process load TypeScript). */
-export const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
-
-/**
- * The URL of tsx's ESM API module, for registering tsx inside a worker thread. Read from tsx's
- * `exports` map: CommonJS resolution would give its CommonJS build, which cannot register ESM hooks.
- */
-export const TSX_API = pathToFileURL(join(dirname(tsxPackage), esmExport('./esm/api'))).href;
-
-function esmExport(subpath: string): string {
-  let exports = JSON.parse(readFileSync(tsxPackage, 'utf8')).exports[subpath];
-  return typeof exports === 'string' ? exports : exports.import.default ?? exports.import;
-}
-
 /**
  * The node flags for a child process: the requested ones (default: this process's) without
  * tsx's own, because the child's boot script registers tsx itself after loading the runtime's
- * dependencies (see boot.mjs), whether its parent runs under tsx, under vitest or under plain
- * node. Inspector flags are dropped too: a child must not try to open the parent's debugging
- * port.
+ * modules (see boot.mjs and typescript.ts). Inspector flags are dropped too: a child must not
+ * try to open the parent's debugging port.
  */
 export function childExecArgv(requested: string[] = process.execArgv): string[] {
   let flags: string[] = [];
   for (let i = 0; i < requested.length; i++) {
     let flag = requested[i]!;
     if (/^--(inspect|debug)(-brk|-port|-wait)?(=|$)/.test(flag)) continue;
-    if ((flag === '--import' || flag === '--require' || flag === '--loader' || flag === '-r') && isTsx(requested[i + 1])) {
-      i++;
+    let loader = loaderAt(requested, i);
+    if (loader && isTsx(loader.specifier)) {
+      i += loader.width - 1;
       continue;
     }
-    if (/^--(import|require|loader)=/.test(flag) && isTsx(flag.slice(flag.indexOf('=') + 1))) continue;
     flags.push(flag);
   }
   return flags;
 }
 
-function isTsx(specifier: string | undefined): boolean {
-  return specifier !== undefined && (specifier === 'tsx' || /[/\\]tsx[/\\]dist[/\\]/.test(specifier) || specifier.startsWith('tsx/'));
+/** The specifier of the first tsx loader flag (`--import tsx`, the `tsx` command's `--import …/tsx/dist/loader.mjs`), if any. */
+export function findTsxFlag(flags: string[]): string | undefined {
+  for (let i = 0; i < flags.length; i++) {
+    let loader = loaderAt(flags, i);
+    if (loader && isTsx(loader.specifier)) return loader.specifier;
+  }
+  return undefined;
+}
+
+const LOADER_FLAGS = new Set(['--import', '--require', '--loader', '--experimental-loader', '-r']);
+
+/** The module that the flag at `i` loads, and how many entries the flag takes (`--import x`: 2, `--import=x`: 1). */
+function loaderAt(flags: string[], i: number): { specifier: string; width: number } | undefined {
+  let flag = flags[i]!;
+  if (LOADER_FLAGS.has(flag) && i + 1 < flags.length) return { specifier: flags[i + 1]!, width: 2 };
+  let joined = /^(?:--import|--require|--loader|--experimental-loader)=(.*)$/.exec(flag);
+  return joined ? { specifier: joined[1]!, width: 1 } : undefined;
+}
+
+function isTsx(specifier: string): boolean {
+  return specifier === 'tsx' || /[/\\]tsx[/\\]dist[/\\]/.test(specifier) || specifier.startsWith('tsx/');
 }

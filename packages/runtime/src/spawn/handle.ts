@@ -1,3 +1,4 @@
+import type { TypeScriptSupport } from './typescript.ts';
 import type { Channel } from '@harrow/transport';
 
 /** How a child ended, as the operating system (or the worker thread) reported it. */
@@ -38,6 +39,8 @@ export interface StartOptions {
   env: NodeJS.ProcessEnv;
   /** URL of the module the child runs after boot.mjs; default: the actor entry (entry/process-main.ts or entry/thread-main.ts). */
   entry?: string;
+  /** How the child loads TypeScript (null: it does not); default: as this tree does (typescript.ts). */
+  typescript?: TypeScriptSupport | null;
 }
 
 /** The exit half of a handle: records the one exit, and tells listeners (even late ones). */

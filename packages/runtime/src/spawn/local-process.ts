@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { socketWire, type Wire } from '@harrow/transport';
 import { BOOT, PROCESS_ACTOR_MAIN } from './entries.ts';
-import { TSX_LOADER } from './exec-argv.ts';
+import { typescriptSupport } from './typescript.ts';
 import { bootStderrStdio, realStderrFd, relayStderr } from './stderr.ts';
 import { exitRecord, type ChildHandle, type StartOptions } from './handle.ts';
 import { sentinel, type GroupKind } from './sentinel.ts';
@@ -38,7 +38,9 @@ export type ConnectWire<C> = (wire: Wire) => C;
  */
 export function startLocalProcess<C>(options: ProcessOptions, connect: ConnectWire<C>, onStderr?: (chunk: Uint8Array) => void): ChildHandle<C> {
   let capture = options.captureBootStderr ? bootStderrStdio() : undefined;
-  let child = spawn(process.execPath, [...options.execArgv, BOOT.pathname, TSX_LOADER, options.entry ?? PROCESS_ACTOR_MAIN], {
+  let typescript = options.typescript === undefined ? typescriptSupport() : options.typescript;
+  let loaderArgs = typescript ? [typescript.loader, typescript.api] : ['-', '-'];
+  let child = spawn(process.execPath, [...options.execArgv, BOOT.pathname, ...loaderArgs, options.entry ?? PROCESS_ACTOR_MAIN], {
     stdio: capture ? ['ignore', 'inherit', capture.stdio[0], 'pipe', capture.stdio[2]] : ['ignore', 'inherit', realStderrFd(), 'pipe'],
     env: capture ? { ...options.env, ...capture.env } : options.env,
     detached: options.group !== undefined,

@@ -3,6 +3,7 @@ import { createChannel } from '@harrow/transport';
 import type { ChildHandle } from './handle.ts';
 import { startLocalProcess, type ConnectWire, type ProcessOptions } from './local-process.ts';
 import { startThroughHost } from './process-host.ts';
+import { typescriptSupport } from './typescript.ts';
 
 export type { ConnectWire, ProcessOptions } from './local-process.ts';
 
@@ -17,5 +18,7 @@ export type { ConnectWire, ProcessOptions } from './local-process.ts';
 export function startProcess(options: ProcessOptions): ChildHandle;
 export function startProcess<C>(options: ProcessOptions, connect: ConnectWire<C>): ChildHandle<C>;
 export function startProcess(options: ProcessOptions, connect: ConnectWire<unknown> = createChannel): ChildHandle<unknown> {
-  return isMainThread ? startLocalProcess(options, connect) : startThroughHost(options, connect);
+  // Decided here, by the thread that asks: the main thread may have been started differently.
+  let withLoader = { ...options, typescript: options.typescript ?? typescriptSupport() ?? null };
+  return isMainThread ? startLocalProcess(withLoader, connect) : startThroughHost(withLoader, connect);
 }

@@ -1,7 +1,7 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { createChannel, portWire, type Channel } from '@harrow/transport';
 import { BOOT, THREAD_ACTOR_MAIN } from './entries.ts';
-import { TSX_API } from './exec-argv.ts';
+import { typescriptSupport } from './typescript.ts';
 import { exitRecord, type ChildHandle, type StartOptions } from './handle.ts';
 import { hostPortForThread } from './process-host.ts';
 
@@ -11,8 +11,8 @@ export type ConnectPort<C> = (port: MessagePort, peer: string) => C;
 const channelOver: ConnectPort<Channel> = (port, peer) => createChannel(portWire(port, peer));
 
 /**
- * Start a thread actor: a worker thread that registers tsx (Node 20 workers do not inherit the
- * parent's loader hooks; see boot.mjs) and runs `options.entry` (default `entry/thread-main.ts`),
+ * Start a thread actor: a worker thread that registers tsx if the tree loads TypeScript (Node 20
+ * workers do not inherit the parent's loader hooks; see boot.mjs) and runs `options.entry` (default `entry/thread-main.ts`),
  * talking over a `MessagePort`. A thread has no signals: "terminate" has no graceful step and
  * "kill" is `worker.terminate()`. Its `console.log` goes through the parent thread's stdout, as
  * Node does for workers.
@@ -26,7 +26,7 @@ export function startThread(options: StartOptions, connect: ConnectPort<unknown>
   // Processes it starts are started, and reaped, by the main thread (process-host.ts).
   let host = hostPortForThread();
   let worker = new Worker(BOOT, {
-    workerData: { port: port2, entry: options.entry ?? THREAD_ACTOR_MAIN, tsx: TSX_API, host },
+    workerData: { port: port2, entry: options.entry ?? THREAD_ACTOR_MAIN, typescript: options.typescript === undefined ? typescriptSupport() ?? null : options.typescript, host },
     transferList: [port2, host],
     env: options.env,
     // Not this thread's flags: under `tsx`, they would register tsx a second time.
