@@ -5,7 +5,7 @@ import { cpSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 for (let file of readdirSync('src', { recursive: true, encoding: 'utf8' })) {
-  if (!file.endsWith('.mjs')) continue;
+  if (!/\.[cm]js$/.test(file)) continue;
   cpSync(join('src', file), join('dist', file));
   console.log(`copied src/${file} to dist/${dirname(file) === '.' ? '' : `${dirname(file)}/`}`);
 }

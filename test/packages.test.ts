@@ -79,7 +79,7 @@ describe('the packages, installed from their tarballs outside the workspace', ()
     let { stdout } = await run(process.execPath, ['main.mjs'], project);
     expect(matchesOutput(stdout.split('\n'), JS!.expected!), stdout).toBe(true);
     let where = JSON.parse((await run(process.execPath, ['where.mjs'], project)).stdout);
-    // boot.mjs's arguments: no tsx loader ('-'), then the actor's entry, from dist/.
+    // boot.cjs's arguments: no tsx loader ('-'), then the actor's entry, from dist/.
     expect(where.argv.slice(0, 2)).toEqual(['-', '-']);
     expect(where.argv[2]).toMatch(/node_modules\/@harrow\/runtime\/dist\/entry\/process-main\.js$/);
     expect(where.execArgv).toEqual([]);
@@ -92,7 +92,7 @@ describe('the packages, installed from their tarballs outside the workspace', ()
     let terminal = new Terminal([process.execPath, 'debug.mjs'], { cwd: project, env: { NODE_OPTIONS: '' } });
     try {
       let screen = await terminal.waitFor(/\(harrow: worker\) $/m);
-      expect(screen).toMatch(/harrow: breakpoint in actor 'worker' \(uid \w+, pid \d+\) at debug\.mjs:7/);
+      expect(screen).toMatch(/harrow: breakpoint in actor 'worker' \(uid [\w-]+, pid \d+\) at debug\.mjs:7/);
       terminal.keys('-l', 'p doubled');
       terminal.keys('Enter');
       await terminal.waitFor(/p doubled\n42\n/);

@@ -19,8 +19,8 @@ import { describe, median, summarize, type Summary } from '../lib/stats.ts';
 import type { BenchContext, Suite } from '../lib/suite.ts';
 import { RSS_PROCESSES, SETTLE_MS, STARTUP_RUNS, STARTUP_WARMUP } from './raw.ts';
 
-/** What an actor process runs; its command line is `node [execArgv] …/boot.mjs <tsx> …/entry/process-main.ts`. */
-const ACTOR_SCRIPT = 'boot.mjs';
+/** What an actor process runs; its command line is `node [execArgv] …/boot.cjs <tsx> …/entry/process-main.ts`. */
+const ACTOR_SCRIPT = 'boot.cjs';
 
 /** The tree of `teardown.tree32`: `TREE_BRANCHES` actors under the root, each with `TREE_LEAVES`. */
 const TREE_BRANCHES = 4;
@@ -92,7 +92,7 @@ function* coldStartTimes(args: string[]): Operation<number[]> {
 /**
  * `spawn.spare`: the same `startActor`, in a nursery with its warm spare. Before each timed call
  * the spare must have finished booting. The runtime does not show that, so it is read from
- * outside: the spare is the one `boot.mjs` child of this process that is not an actor yet, and
+ * outside: the spare is the one `boot.cjs` child of this process that is not an actor yet, and
  * it counts as booted once it has been idle for `SPARE_QUIET_MS` (no CPU time used, every thread
  * asleep; see `waitUntilIdle`): a booting node is CPU-bound or waiting for a CPU, a booted spare
  * sits in its event loop waiting for a spawn spec. Each sample checks afterwards that the actor

@@ -18,7 +18,7 @@ interface AgentData {
   detached: Int32Array;
 }
 
-/** Run the debugger thread; called by the runtime's boot.mjs. */
+/** Run the debugger thread; called by the runtime's boot.cjs. */
 export async function start(): Promise<void> {
   let data = workerData as AgentData;
   // The inspector session keeps nothing alive: without a handle of its own this thread would

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Hub } from './hub.ts';
 import { Terminal } from './terminal.ts';
 
-/** Run the hub thread; called by the runtime's boot.mjs. */
+/** Run the hub thread; called by the runtime's boot.cjs. */
 export async function start(): Promise<void> {
   let { socket: path, tty } = workerData as { socket: string; tty: string };
   let hub = new Hub(new Terminal(tty), (lent) => parentPort!.postMessage({ lent }));

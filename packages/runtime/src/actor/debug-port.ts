@@ -127,7 +127,7 @@ export function harrowCodeDirs(): string[] {
 
 /**
  * How to start a worker thread that runs one of the debugger's modules, which exports `start()`
- * (see entry/boot.mjs): `new Worker(boot, { workerData: { ...workerData, ...yours }, execArgv:
+ * (see entry/boot.cjs): `new Worker(boot, { workerData: { ...workerData, ...yours }, execArgv:
  * [] })`. It gets TypeScript support only if it is TypeScript itself (the packages' sources).
  *
  * @example

@@ -1,5 +1,5 @@
 // Keeps tsx's compiler from outliving the worker thread that used it. Plain JavaScript: it runs
-// before TypeScript support exists (see boot.mjs).
+// before TypeScript support exists (see boot.cjs).
 //
 // tsx compiles a module it has not cached through esbuild's asynchronous API, which starts a
 // long-lived `esbuild --service` child process that exits when it reads end of file on its

@@ -6,7 +6,7 @@ import { createChannel, socketWire } from '@harrow/transport';
 import { runSpawnedActor } from './actor-main.ts';
 import { takeLifeline } from '../spawn/lifeline.ts';
 
-/** Run this process as the actor its parent spawned; called by boot.mjs. */
+/** Run this process as the actor its parent spawned; called by boot.cjs. */
 export async function start(): Promise<void> {
   let socket = takeLifeline();
   let code = await runSpawnedActor(createChannel(socketWire(socket, 'parent')), { signals: true });

@@ -14,7 +14,7 @@ import { wireLink } from '../worker-pool/link.ts';
 import { portOutbox, serveBlocking } from '../worker-pool/thread-link.ts';
 import { JobRunner, serveEvents } from '../worker-pool/worker-loop.ts';
 
-/** Serve runSync jobs until the pool lets this worker go; called by boot.mjs. */
+/** Serve runSync jobs until the pool lets this worker go; called by boot.cjs. */
 export function start(): void {
   // Before any user module is imported, so that isMainModule() is false in all of them.
   markNotRoot();

@@ -8,7 +8,7 @@ import { extname } from 'node:path';
 const OWN = extname(new URL(import.meta.url).pathname);
 
 /** Every child starts here: plain JavaScript that prepares the loader, if any, then imports its entry. */
-export const BOOT = new URL('../entry/boot.mjs', import.meta.url);
+export const BOOT = new URL('../entry/boot.cjs', import.meta.url);
 
 /** The entry of an actor process. */
 export const PROCESS_ACTOR_MAIN = new URL(`../entry/process-main${OWN}`, import.meta.url).href;

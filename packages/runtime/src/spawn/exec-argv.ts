@@ -1,7 +1,7 @@
 /**
  * The node flags for a child process: the requested ones (default: this process's) without
  * tsx's own, because the child's boot script registers tsx itself after loading the runtime's
- * modules (see boot.mjs and typescript.ts). Inspector flags are dropped too: a child must not
+ * modules (see boot.cjs and typescript.ts). Inspector flags are dropped too: a child must not
  * try to open the parent's debugging port.
  */
 export function childExecArgv(requested: string[] = process.execArgv): string[] {

@@ -37,7 +37,7 @@ export interface ChildHandle<C = Channel> {
 export interface StartOptions {
   execArgv: string[];
   env: NodeJS.ProcessEnv;
-  /** URL of the module the child runs after boot.mjs; default: the actor entry (entry/process-main.ts or entry/thread-main.ts). */
+  /** URL of the module the child runs after boot.cjs; default: the actor entry (entry/process-main.ts or entry/thread-main.ts). */
   entry?: string;
   /** How the child loads TypeScript (null: it does not); default: as this tree does (typescript.ts). */
   typescript?: TypeScriptSupport | null;

@@ -23,7 +23,7 @@ export type ConnectWire<C> = (wire: Wire) => C;
 
 /**
  * Start a child process of this thread, which must be the main thread (see process.ts), running
- * `options.entry` (default `entry/process-main.ts`) through boot.mjs. Its fd 3 is one end of a
+ * `options.entry` (default `entry/process-main.ts`) through boot.cjs. Its fd 3 is one end of a
  * socket pair that is both its channel to us and its lifeline: if we die, however we die, it
  * reads end-of-file and cancels itself. stdout and stderr are inherited, so `console.log` in
  * any actor shows up; stdin is not (the root owns the terminal).

@@ -12,7 +12,7 @@ const channelOver: ConnectPort<Channel> = (port, peer) => createChannel(portWire
 
 /**
  * Start a thread actor: a worker thread that registers tsx if the tree loads TypeScript (Node 20
- * workers do not inherit the parent's loader hooks; see boot.mjs) and runs `options.entry` (default `entry/thread-main.ts`),
+ * workers do not inherit the parent's loader hooks; see boot.cjs) and runs `options.entry` (default `entry/thread-main.ts`),
  * talking over a `MessagePort`. A thread has no signals: "terminate" has no graceful step and
  * "kill" is `worker.terminate()`. Its `console.log` goes through the parent thread's stdout, as
  * Node does for workers.

@@ -6,7 +6,7 @@ import { findTsxFlag } from './exec-argv.ts';
 
 /**
  * How a child gets TypeScript support: through tsx, registered by the child's boot script
- * (entry/boot.mjs) after the runtime's own modules are loaded, so that they skip tsx's hooks.
+ * (entry/boot.cjs) after the runtime's own modules are loaded, so that they skip tsx's hooks.
  * A JavaScript program's actors get none and start with plain `node`.
  */
 export interface TypeScriptSupport {
@@ -16,7 +16,7 @@ export interface TypeScriptSupport {
   api: string;
 }
 
-/** Set by boot.mjs in every process and thread it starts: the `TypeScriptSupport` it registered, or null. */
+/** Set by boot.cjs in every process and thread it starts: the `TypeScriptSupport` it registered, or null. */
 const BOOTED_WITH = Symbol.for('harrow.typescript');
 
 /** Whether the runtime runs from its TypeScript sources (in its own workspace) rather than dist/. */
