@@ -77,7 +77,7 @@ describe('examples', () => {
     // In the /proc view each actor is a child process of its parent actor.
     let osView = lines.filter((line) => line.includes('<- root.'));
     expect(osView).toHaveLength(2);
-    for (let line of osView) expect(line).toMatch(/^ {2}[├└]── \d+ pgid \d+ node boot\.mjs process-main\.ts {3}<- root\.\d$/);
+    for (let line of osView) expect(line).toMatch(/^ {2}[├└]── \d+ pgid \d+ node boot\.cjs process-main\.ts {3}<- root\.\d$/);
     // The root's sentinel says what it is, in a process group of its own.
     expect(lines.filter((line) => / harrow-sentinel$/.test(line))).toHaveLength(1);
     expect(lines.at(-1)).toMatch(/^Torn down in \d+ ms\. Nothing is left: none of the 2 actor processes is alive\.$/);
