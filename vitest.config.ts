@@ -10,8 +10,8 @@ if (!process.env.NODE_OPTIONS?.includes(SOURCE)) process.env.NODE_OPTIONS = `${p
 // for the slow paths (a cold Node + tsx start-up is ~250 ms here), and no retries: a flaky test
 // is a bug to find.
 export default defineConfig({
-  resolve: { conditions: ['harrow-source', 'import', 'module', 'node', 'default'] },
-  ssr: { resolve: { conditions: ['harrow-source', 'import', 'module', 'node', 'default'] } },
+  // Vite's own server conditions (its `defaultServerConditions`), the sources' first.
+  ssr: { resolve: { conditions: ['harrow-source', 'module', 'node', 'development|production'] } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/**/*.test.ts', 'docs/**/*.test.ts', 'bench/**/*.test.ts', 'test/**/*.test.ts'],
     pool: 'forks',

@@ -23,15 +23,22 @@ const SECTION = sectionOf(readFileSync(join(ROOT, 'README.md'), 'utf8'), '## Use
 const [JS] = extractBlocks(SECTION, 'js');
 const [TS] = extractBlocks(SECTION, 'ts');
 
-/** A shell's environment as a user would have it: none of the workspace's (NODE_OPTIONS selects its sources) or pnpm's settings. */
+/**
+ * A shell's environment as a user would have it: none of the workspace's (NODE_OPTIONS selects
+ * its sources) or of the running pnpm script's, but the registry and proxy settings it may need.
+ */
 function userEnv(): NodeJS.ProcessEnv {
   let env: NodeJS.ProcessEnv = {};
   for (let [key, value] of Object.entries(process.env)) {
-    if (key === 'NODE_OPTIONS' || /^npm_/i.test(key) || key.startsWith('PNPM_')) continue;
+    if (key === 'NODE_OPTIONS' || key.startsWith('PNPM_')) continue;
+    if (/^npm_/i.test(key) && !/^npm_config_(registry|.*proxy|cafile|strict_ssl)$/i.test(key)) continue;
     env[key] = value;
   }
   return env;
 }
+
+/** The tsx this workspace uses, installed in the project the same version. */
+const TSX_VERSION = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'tsx', 'package.json'), 'utf8')).version as string;
 
 async function run(command: string, args: string[], cwd: string, timeout = 120_000): Promise<{ stdout: string; stderr: string }> {
   try {
@@ -53,17 +60,20 @@ describe('the packages, installed from their tarballs outside the workspace', ()
     mkdirSync(project);
     let dependencies: Record<string, string> = { effection: '4.1.1' };
     for (let name of PACKAGES) {
-      let { stdout } = await run('npx', [...PNPM, 'pack', '--pack-destination', tarballs], join(ROOT, 'packages', name), 180_000);
-      let tarball = stdout.trim().split('\n').at(-1)!;
+      let { stdout } = await run('npx', [...PNPM, 'pack', '--json', '--pack-destination', tarballs], join(ROOT, 'packages', name), 180_000);
+      // The JSON comes after what the package's prepack printed.
+      let tarball = (JSON.parse(stdout.slice(stdout.lastIndexOf('\n{\n') + 1)) as { filename: string }).filename;
       expect(tarball, stdout).toMatch(new RegExp(`harrow-${name}-.*\\.tgz$`));
       dependencies[`@harrow/${name}`] = `file:${tarball}`;
     }
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'harrow-user', private: true, type: 'module', dependencies }, null, 2));
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'harrow-user', private: true, type: 'module', dependencies, devDependencies: { tsx: TSX_VERSION } }, null, 2));
     await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], project, 240_000);
     writeFileSync(join(project, 'main.mjs'), JS!.code);
     writeFileSync(join(project, 'main.ts'), TS!.code);
     writeFileSync(join(project, 'where.mjs'), WHERE);
     writeFileSync(join(project, 'debug.mjs'), DEBUG);
+    writeFileSync(join(project, 'uses-ts.mjs'), USES_TS);
+    writeFileSync(join(project, 'double.ts'), DOUBLE);
   }, 600_000);
 
   it('installs what the packages need and nothing of the workspace', () => {
@@ -80,9 +90,11 @@ describe('the packages, installed from their tarballs outside the workspace', ()
     expect(matchesOutput(stdout.split('\n'), JS!.expected!), stdout).toBe(true);
     let where = JSON.parse((await run(process.execPath, ['where.mjs'], project)).stdout);
     // boot.cjs's arguments: no tsx loader ('-'), then the actor's entry, from dist/.
-    expect(where.argv.slice(0, 2)).toEqual(['-', '-']);
-    expect(where.argv[2]).toMatch(/node_modules\/@harrow\/runtime\/dist\/entry\/process-main\.js$/);
-    expect(where.execArgv).toEqual([]);
+    expect(where.process.argv.slice(0, 2)).toEqual(['-', '-']);
+    expect(where.process.argv[2]).toMatch(/node_modules\/@harrow\/runtime\/dist\/entry\/process-main\.js$/);
+    expect(where.process.execArgv).toEqual([]);
+    // A thread actor, a process actor that thread starts, and runSync in a thread worker.
+    expect(where.thread).toEqual({ grandchild: 'grandchild', workerSum: 3 });
     // The default runSync pool's idle workers exit through their lifelines just after the program.
     await expectNoLeaks(tag, 1_000);
   }, 120_000);
@@ -109,6 +121,13 @@ describe('the packages, installed from their tarballs outside the workspace', ()
     await expectNoLeaks(tag, 1_000);
   }, 60_000);
 
+  it('runs the TypeScript actors of a root that loads TypeScript without a loader flag (as under a test runner) with the tsx of the project', async () => {
+    let tag = tagProcesses();
+    let { stdout } = await run(process.execPath, ['uses-ts.mjs'], project);
+    expect(stdout.trim()).toBe('process 42, thread 42');
+    await expectNoLeaks(tag, 2_000);
+  }, 120_000);
+
   it('type-checks the TypeScript program against the installed declarations under an ordinary tsconfig; a wrong argument and an unmarked function are errors', async () => {
     writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true },
@@ -128,7 +147,6 @@ describe('the packages, installed from their tarballs outside the workspace', ()
   }, 120_000);
 
   it('runs the TypeScript program under tsx, its actors inheriting it', async () => {
-    await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--save-dev', 'tsx'], project, 240_000);
     let tag = tagProcesses();
     let { stdout } = await run(join(project, 'node_modules', '.bin', 'tsx'), ['main.ts'], project);
     expect(matchesOutput(stdout.split('\n'), TS!.expected!), stdout).toBe(true);
@@ -137,18 +155,63 @@ describe('the packages, installed from their tarballs outside the workspace', ()
   }, 300_000);
 });
 
-/** What an actor of a plain-node program was started with. */
+/** What an actor of a plain-node program was started with; a thread actor that starts a process actor and uses a thread worker. */
 const WHERE = `
 import { main } from 'effection';
-import { isMainModule, openNursery, remote } from '@harrow/runtime';
+import { isMainModule, openNursery, openWorkerContext, remote } from '@harrow/runtime';
 
 export const where = remote(import.meta, function* where() {
   return { argv: process.argv.slice(2), execArgv: process.execArgv };
 });
 
+export const name = remote(import.meta, function* name() {
+  return 'grandchild';
+});
+
+export const add = remote(import.meta, function add(a, b) {
+  return a + b;
+});
+
+export const inThread = remote(import.meta, function* inThread() {
+  let nursery = yield* openNursery();
+  let grandchild = yield* (yield* nursery.runInActor(name)).result();
+  let workers = yield* openWorkerContext({ workerType: 'thread' });
+  let workerSum = yield* workers.runSync(add, [1, 2]);
+  return { grandchild, workerSum };
+});
+
 if (isMainModule(import.meta)) await main(function* () {
   let nursery = yield* openNursery();
-  console.log(JSON.stringify(yield* (yield* nursery.runInActor(where)).result()));
+  let process_ = yield* (yield* nursery.runInActor(where)).result();
+  let thread = yield* (yield* nursery.runInActor(inThread, [], { spawn: 'thread' })).result();
+  console.log(JSON.stringify({ process: process_, thread }));
+});
+`;
+
+/**
+ * A root that loads TypeScript through a loader registered in-process, as a test runner does,
+ * not through its execArgv: its actors run a TypeScript module all the same.
+ */
+const USES_TS = `import { main, until } from 'effection';
+import { register } from 'tsx/esm/api';
+import { isMainModule, openNursery } from '@harrow/runtime';
+
+register();
+
+if (isMainModule(import.meta)) await main(function* () {
+  let { double } = yield* until(import('./double.ts'));
+  let nursery = yield* openNursery();
+  let module = new URL('./double.ts', import.meta.url);
+  let inProcess = yield* nursery.startActor('process', { enableModules: [module] });
+  let inThread = yield* nursery.startActor('thread', { enableModules: [module], spawn: 'thread' });
+  console.log(\`process \${yield* inProcess.run(double, 21)}, thread \${yield* inThread.run(double, 21)}\`);
+});
+`;
+
+const DOUBLE = `import { remote } from '@harrow/runtime';
+
+export const double = remote(import.meta, function* double(n: number) {
+  return n * 2;
 });
 `;
 

@@ -19,7 +19,7 @@ import { describe, median, summarize, type Summary } from '../lib/stats.ts';
 import type { BenchContext, Suite } from '../lib/suite.ts';
 import { RSS_PROCESSES, SETTLE_MS, STARTUP_RUNS, STARTUP_WARMUP } from './raw.ts';
 
-/** What an actor process runs; its command line is `node [execArgv] …/boot.cjs <loader> <api> …/entry/process-main.js` (`.ts` in this workspace). */
+/** What an actor process runs; its command line is `node [execArgv] …/boot.cjs <loader> <api> …/entry/process-main.js`. */
 const ACTOR_SCRIPT = 'boot.cjs';
 
 /** The tree of `teardown.tree32`: `TREE_BRANCHES` actors under the root, each with `TREE_LEAVES`. */

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * @harrow/runtime: actors, nurseries, portals, remote errors and cancellation, on effection.
  */

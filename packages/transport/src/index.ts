@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * @harrow/transport: msgpack-over-socket channels.
  *

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /*
  * Where the runtime meets the debugger. `@harrow/debugger` sits above the runtime (it imports
  * the runtime, never the other way), so the runtime knows it only through this port: the debug

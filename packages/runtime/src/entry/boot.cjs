@@ -7,7 +7,7 @@
 //
 // CommonJS on purpose too: the built entry and the ~110 ES modules it imports (the runtime,
 // the transport, effection, msgpackr) are loaded with require(), which loads ES modules
-// synchronously (node 20.19 and later) and puts them in the same module map that the actor's
+// synchronously (node 20.19, 22.12 and later) and puts them in the same module map that the actor's
 // `import()`s use later. Node's asynchronous ES module loader takes ~20 ms longer for the same
 // graph here, and an ES module as the main script costs more to start.
 'use strict';
@@ -16,7 +16,7 @@ const module_ = require('node:module');
 const { fileURLToPath, pathToFileURL } = require('node:url');
 const { dirname, join } = require('node:path');
 
-// V8's code cache for the modules every actor loads, where this node has it (22.1 and later).
+// V8's code cache for the modules every actor loads, where this node has it (22.8 and later).
 module_.enableCompileCache?.();
 
 /** @type {{ typescript: { loader: string, api: string } | null, entry: string }} */
@@ -55,7 +55,7 @@ if (isMainThread) {
  * sources, in its own workspace) after, with the JavaScript it depends on loaded first.
  */
 async function boot() {
-  let loaded = entry.endsWith('.ts') ? undefined : require(fileURLToPath(entry));
+  let loaded = entry.endsWith('.ts') ? undefined : requireModule(entry);
   if (!loaded) {
     await import('effection');
     // The transport's JavaScript dependencies (msgpackr), through a module of the transport's
@@ -83,6 +83,20 @@ async function boot() {
   }
   loaded ??= await import(entry);
   await loaded.start();
+}
+
+/**
+ * The built entry through require(), which loads ES modules on node 20.19, 22.12 and later;
+ * undefined where it cannot (an older node, or a loader's module with top-level await), and
+ * the entry is then imported as usual.
+ */
+function requireModule(url) {
+  try {
+    return require(fileURLToPath(url));
+  } catch (error) {
+    if (error?.code === 'ERR_REQUIRE_ESM' || error?.code === 'ERR_REQUIRE_ASYNC_MODULE') return undefined;
+    throw error;
+  }
 }
 
 // A failure here is uncaught, as it would be in an ES module's top level: printed, exit code 1

@@ -12,7 +12,8 @@ import { isChildActor, markOf, moduleUrl, type RemoteFn } from '../base/remote.t
 import { useActor, useDebugHub } from './root.ts';
 import { debugSettings } from '../actor/debug-port.ts';
 import { lastInterrupt } from '../base/interrupts.ts';
-import { childExecArgv } from '../spawn/exec-argv.ts';
+import { childExecArgv, threadExecArgv } from '../spawn/exec-argv.ts';
+import { typescriptFor, typescriptSupport, type TypeScriptSupport } from '../spawn/typescript.ts';
 import { bootSlot } from '../spawn/boot-slots.ts';
 import type { ChildHandle, StartOptions } from '../spawn/handle.ts';
 import { startProcess } from '../spawn/process.ts';
@@ -252,12 +253,13 @@ class ActorNursery implements Nursery {
       ...(main ? { main } : {}),
       debug: { ...debugSettings(), mode: options.debugMode ?? this.options.debugMode ?? debugSettings().mode },
     };
-    let child = this.takeSpare(options);
+    let typescript = typescriptFor(enableModules, options.execArgv);
+    let child = this.takeSpare(options, typescript);
     // A spare is already started; a new child waits for a boot slot first.
     let release = child ? () => {} : yield* bootSlot();
     try {
       if (this.closing) throw new Error(`the nursery is closing; cannot start actor '${name}'`);
-      child ??= new ChildActor(this.startHandle(options), this.actor, this.scope);
+      child ??= new ChildActor(this.startHandle(options, typescript), this.actor, this.scope);
       child.onFinished = (finished) => this.finished(finished);
       this.all.add(child);
       yield* child.start(spec, options.bootTimeout ?? this.options.bootTimeout);
@@ -269,8 +271,9 @@ class ActorNursery implements Nursery {
     return child;
   }
 
-  private takeSpare(options: ActorOptions): ChildActor | undefined {
-    let usable = (options.spawn ?? 'process') === 'process' && !options.env && !options.execArgv;
+  private takeSpare(options: ActorOptions, typescript: TypeScriptSupport | undefined): ChildActor | undefined {
+    // A spare loads TypeScript as the tree does: not for an actor that needs it otherwise.
+    let usable = (options.spawn ?? 'process') === 'process' && !options.env && !options.execArgv && typescript === typescriptSupport();
     let spare = this.spare;
     if (!usable || !spare || spare.state !== 'spare') return undefined;
     this.spare = undefined;
@@ -282,13 +285,13 @@ class ActorNursery implements Nursery {
     return spare;
   }
 
-  private startHandle(options: ActorOptions): ChildHandle {
+  private startHandle(options: ActorOptions, typescript: TypeScriptSupport | undefined): ChildHandle {
     let env = options.env ? { ...process.env, ...options.env } : process.env;
-    if (options.spawn === 'thread') return startThread({ execArgv: [], env });
+    if (options.spawn === 'thread') return startThread({ execArgv: threadExecArgv(options.execArgv), env, typescript: typescript ?? null });
     if (options.spawn !== undefined && options.spawn !== 'process') {
       throw new TypeError(`spawn must be 'process' or 'thread', got ${JSON.stringify(options.spawn)}`);
     }
-    return startActorProcess({ execArgv: childExecArgv(options.execArgv), env });
+    return startActorProcess({ execArgv: childExecArgv(options.execArgv), env, typescript: typescript ?? null });
   }
 
   private finished(child: ChildActor): void {

@@ -19,6 +19,23 @@ export function childExecArgv(requested: string[] = process.execArgv): string[] 
   return flags;
 }
 
+/**
+ * The node flags for a worker thread: only the loaders among the requested ones (default: this
+ * process's), tsx's excepted (boot.cjs registers it). A worker refuses process-wide flags, and
+ * does not inherit its parent's loader hooks on Node 20: a loader the program runs under is
+ * given to it again.
+ */
+export function threadExecArgv(requested: string[] = process.execArgv): string[] {
+  let flags: string[] = [];
+  for (let i = 0; i < requested.length; i++) {
+    let loader = loaderAt(requested, i);
+    if (!loader) continue;
+    if (!isTsx(loader.specifier)) flags.push(...requested.slice(i, i + loader.width));
+    i += loader.width - 1;
+  }
+  return flags;
+}
+
 /** The specifier of the first tsx loader flag (`--import tsx`, the `tsx` command's `--import …/tsx/dist/loader.mjs`), if any. */
 export function findTsxFlag(flags: string[]): string | undefined {
   for (let i = 0; i < flags.length; i++) {

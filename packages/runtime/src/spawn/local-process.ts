@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { socketWire, type Wire } from '@harrow/transport';
 import { BOOT, PROCESS_ACTOR_MAIN } from './entries.ts';
 import { typescriptSupport } from './typescript.ts';
@@ -40,7 +41,7 @@ export function startLocalProcess<C>(options: ProcessOptions, connect: ConnectWi
   let capture = options.captureBootStderr ? bootStderrStdio() : undefined;
   let typescript = options.typescript === undefined ? typescriptSupport() : options.typescript;
   let loaderArgs = typescript ? [typescript.loader, typescript.api] : ['-', '-'];
-  let child = spawn(process.execPath, [...options.execArgv, BOOT.pathname, ...loaderArgs, options.entry ?? PROCESS_ACTOR_MAIN], {
+  let child = spawn(process.execPath, [...options.execArgv, fileURLToPath(BOOT), ...loaderArgs, options.entry ?? PROCESS_ACTOR_MAIN], {
     stdio: capture ? ['ignore', 'inherit', capture.stdio[0], 'pipe', capture.stdio[2]] : ['ignore', 'inherit', realStderrFd(), 'pipe'],
     env: capture ? { ...options.env, ...capture.env } : options.env,
     detached: options.group !== undefined,

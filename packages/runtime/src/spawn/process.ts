@@ -19,6 +19,6 @@ export function startProcess(options: ProcessOptions): ChildHandle;
 export function startProcess<C>(options: ProcessOptions, connect: ConnectWire<C>): ChildHandle<C>;
 export function startProcess(options: ProcessOptions, connect: ConnectWire<unknown> = createChannel): ChildHandle<unknown> {
   // Decided here, by the thread that asks: the main thread may have been started differently.
-  let withLoader = { ...options, typescript: options.typescript ?? typescriptSupport() ?? null };
+  let withLoader = { ...options, typescript: options.typescript === undefined ? typescriptSupport() ?? null : options.typescript };
   return isMainThread ? startLocalProcess(withLoader, connect) : startThroughHost(withLoader, connect);
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { findTsxFlag } from './exec-argv.ts';
 
 /**
@@ -41,11 +41,33 @@ export function typescriptSupport(): TypeScriptSupport | undefined {
   return decided.support;
 }
 
+/** Whether a module is TypeScript by its name (`.ts`, `.mts`, `.cts`, `.tsx`). */
+const TYPESCRIPT_MODULE = /\.[cm]?tsx?$/;
+
+/**
+ * What one child needs to load TypeScript: the tree's (`typescriptSupport()`); else the tsx
+ * that its own `execArgv` asks for (`execArgv: ['--import', 'tsx']`); else, when a module it
+ * will import is TypeScript (a JavaScript root whose actors run `.ts` modules, as under a test
+ * runner), the tsx of the program's project. Undefined: the child loads plain JavaScript.
+ */
+export function typescriptFor(modules: string[], requested?: string[]): TypeScriptSupport | undefined {
+  let tree = typescriptSupport();
+  if (tree) return tree;
+  let asked = requested ? tsxFromFlag(requested) : undefined;
+  if (asked) return supportFrom(asked);
+  let typescript = modules.find((module) => TYPESCRIPT_MODULE.test(module.split('?')[0]!));
+  if (!typescript) return undefined;
+  projectTsx ??= supportFrom(resolveTsx(pathToFileURL(join(process.cwd(), 'noop.js')).href, `it imports ${typescript}, a TypeScript module, and the program does not run under tsx`));
+  return projectTsx;
+}
+
+let projectTsx: TypeScriptSupport | undefined;
+
 /** The tsx package.json that a tsx flag of this process (`--import tsx`, the `tsx` command's own) names. */
 function tsxFromFlag(execArgv: string[]): string | undefined {
   let specifier = findTsxFlag(execArgv);
   if (specifier === undefined) return undefined;
-  let path = specifier.startsWith('file:') ? new URL(specifier).pathname : specifier;
+  let path = specifier.startsWith('file:') ? fileURLToPath(specifier) : specifier;
   let inPackage = /^(.*[/\\]tsx)[/\\]dist[/\\]/.exec(path);
   if (inPackage) return join(inPackage[1]!, 'package.json');
   // A bare `tsx` (or `tsx/...`): node resolves --import specifiers from the working directory.
@@ -56,7 +78,7 @@ function resolveTsx(from: string, why: string): string {
   try {
     return createRequire(from).resolve('tsx/package.json');
   } catch (error) {
-    throw new Error(`harrow needs tsx to start actors that load TypeScript (${why}), but tsx cannot be found from ${from}: ${(error as Error).message}`);
+    throw new Error(`an actor needs tsx to load TypeScript (${why}), but tsx cannot be found from ${fileURLToPath(from)}: install it (npm install -D tsx) or run the program under tsx (${(error as Error).message.split('\n')[0]})`);
   }
 }
 

@@ -98,7 +98,7 @@ export class Pool implements WorkerContext {
       if (!worker) {
         // Checked here only when a worker must be started for it; a warm call's send checks anyway.
         assertEncodable(job.args, 'args');
-        worker = yield* this.start();
+        worker = yield* this.start(job.module);
       }
       let reply: Reply;
       this.running++;
@@ -150,12 +150,14 @@ export class Pool implements WorkerContext {
     if (this.releaseSentinel) yield* this.releaseSentinel();
   }
 
-  private *start(): Operation<PoolWorker> {
+  /** Start a worker for a job of `module` (which, with init's and retire's, says whether it needs TypeScript). */
+  private *start(module: string): Operation<PoolWorker> {
     let release = yield* bootSlot();
     let worker: PoolWorker;
     try {
       this.assertOpen();
-      worker = new PoolWorker(this.settings.workerType, this.settings.config);
+      let { init, retire } = this.settings.config;
+      worker = new PoolWorker(this.settings.workerType, this.settings.config, [module, init?.module, retire?.module].filter((each) => each !== undefined));
     } catch (error) {
       release();
       throw error;

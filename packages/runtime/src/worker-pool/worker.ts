@@ -3,7 +3,8 @@ import { Ok, action, type Effect, type Operation, type Result } from 'effection'
 import { BrokenWorkerError, type BoxedError } from '../base/errors.ts';
 import { unbox } from '../base/boxing.ts';
 import { WORKER_MAIN } from '../spawn/entries.ts';
-import { childExecArgv } from '../spawn/exec-argv.ts';
+import { childExecArgv, threadExecArgv } from '../spawn/exec-argv.ts';
+import { typescriptFor } from '../spawn/typescript.ts';
 import type { ChildHandle, Exit } from '../spawn/handle.ts';
 import { startProcess } from '../spawn/process.ts';
 import { startThread } from '../spawn/thread.ts';
@@ -68,12 +69,13 @@ export class PoolWorker {
   private goneWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(readonly type: WorkerType, config: Config) {
+  constructor(readonly type: WorkerType, config: Config, modules: string[]) {
+    let typescript = typescriptFor(modules) ?? null;
     if (type === 'thread') {
-      this.handle = startThread({ execArgv: [], env: process.env, entry: WORKER_MAIN }, threadLink);
+      this.handle = startThread({ execArgv: threadExecArgv(), env: process.env, entry: WORKER_MAIN, typescript }, threadLink);
       this.threadLabel = `thread #${++started}`;
     } else {
-      this.handle = startProcess({ execArgv: childExecArgv(), env: process.env, entry: WORKER_MAIN, group: 'worker' }, wireLink);
+      this.handle = startProcess({ execArgv: childExecArgv(), env: process.env, entry: WORKER_MAIN, group: 'worker', typescript }, wireLink);
     }
     this.handle.channel.attach({
       message: (message) => this.received(message as FromWorker),
