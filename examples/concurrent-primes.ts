@@ -4,7 +4,7 @@
  * numbers out round-robin, and print each result as it arrives. No threads, semaphores or
  * futures: a nursery, portals and a queue.
  *
- *   npx tsx examples/concurrent-primes.ts [workers=min(4, cores)]
+ *   npx tsx --conditions=harrow-source examples/concurrent-primes.ts [workers=min(4, cores)]
  */
 import { availableParallelism } from 'node:os';
 import { all, createQueue, each, main, resource, spawn, type Operation, type Stream } from 'effection';

@@ -3,7 +3,7 @@
  * serves this module's functions, call two of them, then cancel it explicitly. Without the
  * `cancelActor` the nursery would cancel it when `main` ends.
  *
- *   npx tsx examples/daemon.ts
+ *   npx tsx --conditions=harrow-source examples/daemon.ts
  */
 import { main, type Operation } from 'effection';
 import { isMainModule, openNursery, remote } from '@harrow/runtime';

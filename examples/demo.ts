@@ -3,7 +3,7 @@
  * report themselves and as the operating system sees it, tear it down, and check that nothing
  * is left.
  *
- *   npx tsx examples/demo.ts [depth=2] [breadth=2]
+ *   npx tsx --conditions=harrow-source examples/demo.ts [depth=2] [breadth=2]
  */
 import { exit, main, scoped } from 'effection';
 import { readFileSync, readdirSync } from 'node:fs';

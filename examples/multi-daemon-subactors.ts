@@ -6,7 +6,7 @@
  * fails, the paused streamer leaves the debugger with a line saying why, and the program ends
  * with the ReferenceError.
  *
- *   node --import tsx examples/multi-daemon-subactors.ts
+ *   node --conditions=harrow-source --import tsx examples/multi-daemon-subactors.ts
  */
 import { each, main, spawn } from 'effection';
 import { isMainModule, openNursery, remote, type Context } from '@harrow/runtime';

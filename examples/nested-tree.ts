@@ -5,7 +5,7 @@
  * when the root's scope ends the tree is torn down from the leaves up, and the program checks
  * that none of its processes is left.
  *
- *   npx tsx examples/nested-tree.ts [depth=2] [breadth=2]
+ *   npx tsx --conditions=harrow-source examples/nested-tree.ts [depth=2] [breadth=2]
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { all, exit, main, scoped, spawn, suspend, withResolvers, type Operation } from 'effection';

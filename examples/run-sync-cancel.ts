@@ -3,7 +3,7 @@
  * and the caller goes on as soon as it has exited; by default a cancelled call runs to its end
  * (its result dropped) and the cancellation waits for it.
  *
- *   tsx examples/run-sync-cancel.ts
+ *   npx tsx --conditions=harrow-source examples/run-sync-cancel.ts
  */
 import { main, race, sleep } from 'effection';
 import { isMainModule, remote, runSync } from '@harrow/runtime';

@@ -2,7 +2,7 @@
  * `runSync` keeps the main thread free: two CPU-bound computations run in worker processes,
  * in parallel, while an effection ticker in the main process keeps ticking every 100 ms.
  *
- *   tsx examples/run-sync-ticker.ts [n]
+ *   npx tsx --conditions=harrow-source examples/run-sync-ticker.ts [n]
  */
 import { all, main, sleep, spawn } from 'effection';
 import { isMainModule, remote, runSync } from '@harrow/runtime';

@@ -3,7 +3,7 @@
  * actor process while the parent burns a core of its own, then the parent collects the
  * child's result (its pid). The nursery reaps the child before the program ends.
  *
- *   npx tsx examples/single-func.ts
+ *   npx tsx --conditions=harrow-source examples/single-func.ts
  *
  * Watch the processes from another terminal: `watch -n 0.1 pstree -a -p <root pid>`.
  */

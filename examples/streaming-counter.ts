@@ -2,7 +2,7 @@
  * `portal.openStreamFrom`: an async generator in another actor, consumed with effection's
  * `each`. Each subscription is one remote call; leaving the loop early cancels it.
  *
- *   tsx examples/streaming-counter.ts
+ *   npx tsx --conditions=harrow-source examples/streaming-counter.ts
  */
 import { each, main } from 'effection';
 import { isMainModule, openNursery, remote } from '@harrow/runtime';

@@ -1,7 +1,7 @@
 /**
  * API.md §3's echo server: a context dialog with a bidirectional stream.
  *
- *   tsx examples/streaming-echo.ts
+ *   npx tsx --conditions=harrow-source examples/streaming-echo.ts
  */
 import { each, main } from 'effection';
 import { isMainModule, openNursery, remote, type Context } from '@harrow/runtime';

@@ -5,7 +5,7 @@
  * The stages read with `next()` rather than `each()`: on a hot path `each()` costs a few
  * microseconds per item (an effect to find its iteration context).
  *
- *   tsx examples/streaming-pipeline.ts [count]
+ *   npx tsx --conditions=harrow-source examples/streaming-pipeline.ts [count]
  */
 import { each, main } from 'effection';
 import { currentActor, isMainModule, openNursery, remote, type Context } from '@harrow/runtime';

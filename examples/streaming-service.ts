@@ -3,7 +3,7 @@
  * subscribing actors; inside each subscriber several local tasks share the feed through
  * `stream.broadcast()`, each seeing every message.
  *
- *   tsx examples/streaming-service.ts
+ *   npx tsx --conditions=harrow-source examples/streaming-service.ts
  */
 import { all, each, main, sleep, spawn, withResolvers } from 'effection';
 import { currentActor, isMainModule, openNursery, remote, type Context } from '@harrow/runtime';

@@ -3,7 +3,7 @@
  * the root's terminal: `c` continues to the next round, `q` leaves, and `breakpoint()` throws
  * `DebuggerQuit`, which reaches the root as the child's error.
  *
- *   node --import tsx examples/subactor-breakpoint.ts
+ *   node --conditions=harrow-source --import tsx examples/subactor-breakpoint.ts
  */
 import { main } from 'effection';
 import { isMainModule, openNursery, remote } from '@harrow/runtime';

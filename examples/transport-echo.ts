@@ -2,7 +2,7 @@
  * The transport on its own: an echo server on a Unix socket and a client that sends a few
  * values of every kind the codec carries and prints what comes back.
  *
- *   tsx examples/transport-echo.ts
+ *   npx tsx --conditions=harrow-source examples/transport-echo.ts
  */
 import { each, ensure, main, spawn } from 'effection';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -4,7 +4,7 @@
  * nursery's scope waits until each process has exited and been reaped, and only then does the
  * error reach the `catch`, which checks that none of them is left.
  *
- *   npx tsx examples/we-are-processes.ts
+ *   npx tsx --conditions=harrow-source examples/we-are-processes.ts
  *
  * Watch the processes from another terminal: `watch -n 0.1 pstree -a -p <root pid>`.
  */
