@@ -7,9 +7,9 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scoped, sleep, spawn, type Operation } from 'effection';
+import { all, scoped, sleep, spawn, type Operation } from 'effection';
 import { openNursery, type Portal } from '@harrow/runtime';
-import { holdTree } from '../fixtures/actor.ts';
+import { echo, holdTree } from '../fixtures/actor.ts';
 import { BENCH_DIR, useChild } from '../lib/child.ts';
 import { canPin, pinned, PIN_CPU } from '../lib/cpu.ts';
 import { ROUND_TRIPS } from '../lib/measure.ts';
@@ -33,13 +33,14 @@ const SPARE_QUIET_MS = 100;
 
 export const runtime: Suite = {
   name: 'runtime',
-  description: '@harrow/runtime: startActor cold and with a spare, portal.run round trip, 32-actor teardown, idle actor RSS',
+  description: '@harrow/runtime: startActor cold and with a spare, portal.run round trip, 32-actor teardown, idle actor RSS, 200 actors at once',
   *run(bench) {
     yield* spawnCold(bench);
     yield* spawnSpare(bench);
     yield* rpc(bench);
     yield* actorRss(bench);
     yield* teardown(bench);
+    yield* scale(bench);
   },
 };
 
@@ -220,5 +221,40 @@ function* teardown(bench: BenchContext): Operation<void> {
     baseline: 'spawn.cold',
     target: '<=500ms',
     note: `median of ${s.n} trees, min ${s.min.toFixed(0)} max ${s.max.toFixed(0)}; target is absolute`,
+  });
+}
+
+// ── scale ────────────────────────────────────────────────────────────────────────────────────
+
+/** Actors of `scale.actors200`. */
+const SCALE_ACTORS = 200;
+
+/**
+ * `scale.actors200`: `SCALE_ACTORS` process actors started at once in one nursery (with its
+ * spare), one `portal.run` each, then the nursery's scope ends: from the first `startActor` to
+ * the scope having returned, every actor exited and reaped. Then checks that none is left.
+ */
+function* scale(bench: BenchContext): Operation<void> {
+  let pids: number[] = [];
+  let started = 0;
+  let start = performance.now();
+  yield* scoped(function* () {
+    let nursery = yield* openNursery();
+    let portals = yield* all(Array.from({ length: SCALE_ACTORS }, (_, i) => startEchoActor(nursery, `scale-${i}`)));
+    started = performance.now() - start;
+    let answers = yield* all(portals.map((portal, i) => portal.run(echo, i)));
+    if (answers.some((answer, i) => answer !== i)) throw new Error('scale.actors200: a call came back wrong');
+    pids = portals.map((portal) => portal.actor.pid);
+  });
+  let ms = performance.now() - start;
+  let left = pids.filter(exists);
+  if (left.length > 0) throw new Error(`scale.actors200: ${left.length} actor processes left after the scope: ${left.join(', ')}`);
+  bench.log(`scale.actors200: ${SCALE_ACTORS} actors started in ${started.toFixed(0)} ms; with one call each and the teardown, ${ms.toFixed(0)} ms`);
+  bench.record({
+    metric: 'scale.actors200',
+    unit: 'ms',
+    value: ms,
+    target: '<=3000ms',
+    note: `${SCALE_ACTORS} actors started at once in one nursery with its spare (${started.toFixed(0)} ms), one call each, torn down; target is absolute`,
   });
 }

@@ -3,10 +3,11 @@
  * bench consuming), a stream echo round trip, and a 4-stage pipeline of actors. Same message as
  * every raw figure; the actors are real processes.
  */
-import { scoped, type Operation } from 'effection';
+import { each, scoped, sleep, spawn, type Operation } from 'effection';
 import { openNursery, type Portal } from '@harrow/runtime';
 import { measureRoundTrips, measureThroughput, ROUND_TRIPS, STREAM } from '../lib/measure.ts';
 import { message, seqOf } from '../lib/payload.ts';
+import { vmRssKiB } from '../lib/proc.ts';
 import { describe, summarize } from '../lib/stats.ts';
 import type { Suite } from '../lib/suite.ts';
 import { echoStream, produce, stage } from '../fixtures/streaming.ts';
@@ -15,7 +16,7 @@ const FIXTURES = new URL('../fixtures/streaming.ts', import.meta.url);
 
 export const streaming: Suite = {
   name: 'streaming',
-  description: 'context streams between actors: one-way throughput, echo round trip, 4-stage pipeline',
+  description: 'context streams between actors: one-way throughput (next and each), memory under a slow consumer, echo round trip, 4-stage pipeline',
   *run(bench) {
     yield* scoped(function* () {
       let nursery = yield* openNursery({ spare: false });
@@ -26,6 +27,27 @@ export const streaming: Suite = {
       let note = `median of ${oneWay.runs.length} runs of ${STREAM.count.toLocaleString('en-US')}, context stream, window 256`;
       bench.record({ metric: 'stream.throughput', unit: 'msgs/s', value: oneWay.value, baseline: 'raw.uds.stream.batched', target: '>=0.5', note });
       bench.record({ metric: 'stream.throughput.vs-unbatched', unit: 'msgs/s', value: oneWay.value, baseline: 'raw.uds.stream.unbatched', note: 'the same figure, against one write per message' });
+
+      let withEach = yield* measureThroughput((count) => consumeWithEach(portal, count), STREAM);
+      bench.log(`stream.each.throughput: ${withEach.runs.map((r) => Math.round(r)).join(', ')} msgs/s`);
+      bench.record({
+        metric: 'stream.each.throughput',
+        unit: 'msgs/s',
+        value: withEach.value,
+        baseline: 'stream.throughput',
+        target: '>=0.83',
+        note: `the same stream read with each(stream) and each.next() instead of stream.next(); target: each within 1.2x of next; median of ${withEach.runs.length} runs`,
+      });
+
+      let memory = yield* slowConsumerMemory(portal);
+      bench.log(`stream.memory: ${memory.count.toLocaleString('en-US')} messages in ${memory.ms.toFixed(0)} ms, RSS growth bench ${memory.rootGrowthKiB} KiB, producer ${memory.producerGrowthKiB} KiB`);
+      bench.record({
+        metric: 'stream.memory',
+        unit: 'KiB',
+        value: Math.max(memory.rootGrowthKiB, memory.producerGrowthKiB),
+        target: '<=32768KiB',
+        note: `largest RSS growth of the two processes over ${memory.count.toLocaleString('en-US')} messages, the consumer pausing 1 ms every 1,000; 0 lost, 0 out of order (checked)`,
+      });
 
       let echo = summarize(yield* echoRoundTrips(portal));
       bench.log(`stream.echo.roundtrip: ${describe(echo)}`);
@@ -51,6 +73,63 @@ function* consume(portal: Portal, count: number): Operation<number> {
     let ms = performance.now() - start;
     yield* ctx.result();
     return ms;
+  });
+}
+
+/** `consume` with the idiom the docs teach first: `each(stream)`. */
+function* consumeWithEach(portal: Portal, count: number): Operation<number> {
+  return yield* scoped(function* () {
+    let { ctx } = yield* portal.openContext(produce, count);
+    let stream = yield* ctx.openStream();
+    let start = performance.now();
+    let received = 0;
+    for (let value of yield* each(stream)) {
+      if (seqOf(value) !== received) throw new Error(`stream: expected seq ${received}`);
+      received++;
+      yield* each.next();
+    }
+    let ms = performance.now() - start;
+    if (received !== count) throw new Error(`stream: ${received} of ${count} arrived`);
+    yield* ctx.result();
+    return ms;
+  });
+}
+
+/** Messages of `stream.memory`, and how often its consumer pauses (1 ms every `MEMORY_PAUSE_EVERY`). */
+const MEMORY_COUNT = 1_000_000;
+const MEMORY_PAUSE_EVERY = 1_000;
+/** How often both processes' RSS is sampled while it runs. */
+const MEMORY_SAMPLE_MS = 50;
+
+/**
+ * `stream.memory`: 1M messages from the producing actor to a consumer here that takes 1 ms every
+ * 1,000; flow control must keep both processes' memory bounded. RSS is sampled throughout; the
+ * growth is the largest sample over the one taken before the stream opened.
+ */
+function* slowConsumerMemory(portal: Portal): Operation<{ count: number; ms: number; rootGrowthKiB: number; producerGrowthKiB: number }> {
+  return yield* scoped(function* () {
+    let pids = [process.pid, portal.actor.pid];
+    let before = pids.map(vmRssKiB);
+    let peak = [...before];
+    yield* spawn(function* () {
+      for (;;) {
+        pids.forEach((pid, i) => (peak[i] = Math.max(peak[i]!, vmRssKiB(pid))));
+        yield* sleep(MEMORY_SAMPLE_MS);
+      }
+    });
+    let { ctx } = yield* portal.openContext(produce, MEMORY_COUNT);
+    let stream = yield* ctx.openStream();
+    let start = performance.now();
+    for (let received = 0; received < MEMORY_COUNT; received++) {
+      let next = yield* stream.next();
+      if (next.done || seqOf(next.value) !== received) throw new Error(`stream.memory: expected seq ${received}`);
+      if ((received + 1) % MEMORY_PAUSE_EVERY === 0) yield* sleep(1);
+    }
+    let ms = performance.now() - start;
+    if ((yield* stream.next()).done !== true) throw new Error('stream.memory: more messages than were sent');
+    yield* ctx.result();
+    pids.forEach((pid, i) => (peak[i] = Math.max(peak[i]!, vmRssKiB(pid))));
+    return { count: MEMORY_COUNT, ms, rootGrowthKiB: peak[0]! - before[0]!, producerGrowthKiB: peak[1]! - before[1]! };
   });
 }
 
