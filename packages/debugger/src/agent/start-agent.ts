@@ -1,11 +1,8 @@
-import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { debuggee, debugSettings, harrowCodeDirs, threadBoot } from '@harrow/runtime/debug-port';
+import { debuggee, debugSettings, harrowCodeDirs, moduleBeside, threadBoot } from '@harrow/runtime/debug-port';
 
-/** `.js` in the built package, `.ts` in the sources. */
-const OWN = extname(new URL(import.meta.url).pathname);
-const AGENT_MAIN = new URL(`./agent-thread${OWN}`, import.meta.url).href;
-const HELPER = new URL(`../pause/here${OWN}`, import.meta.url).href;
+const AGENT_MAIN = moduleBeside(import.meta.url, './agent-thread');
+const HELPER = moduleBeside(import.meta.url, '../pause/here');
 
 let started: Promise<void> | undefined;
 let ready = false;

@@ -1,11 +1,11 @@
 import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { ReadStream } from 'node:tty';
 import { Worker } from 'node:worker_threads';
-import { threadBoot } from '@harrow/runtime/debug-port';
+import { moduleBeside, threadBoot } from '@harrow/runtime/debug-port';
 
-const HUB_MAIN = new URL(`./hub-thread${extname(new URL(import.meta.url).pathname)}`, import.meta.url).href;
+const HUB_MAIN = moduleBeside(import.meta.url, './hub-thread');
 const TTY = '/dev/tty';
 
 interface RunningHub {

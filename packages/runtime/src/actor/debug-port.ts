@@ -11,6 +11,7 @@
 import { isMainThread, threadId } from 'node:worker_threads';
 import { ActorCancelledError, ActorGroupError, ContextCancelledError, ModuleNotExposedError, RemoteActorError } from '../base/errors.ts';
 import { BOOT } from '../spawn/entries.ts';
+export { moduleBeside } from '../spawn/entries.ts';
 import { typescriptSupport, type TypeScriptSupport } from '../spawn/typescript.ts';
 import { currentActor, maybeCurrentActor } from './actor.ts';
 import { pauseDoor } from './pause-door.ts';

@@ -4,17 +4,25 @@
  */
 import { extname } from 'node:path';
 
-/** `.js` in the built package, `.ts` when the runtime runs from its sources. */
-const OWN = extname(new URL(import.meta.url).pathname);
+/**
+ * The URL of the module at `path` (written without an extension) relative to `base`, with the
+ * extension of `base` itself: `.js` in a built package, `.ts` when it runs from its sources.
+ *
+ * @example
+ * const AGENT_MAIN = moduleBeside(import.meta.url, './agent-thread');
+ */
+export function moduleBeside(base: string, path: string): string {
+  return new URL(`${path}${extname(new URL(base).pathname)}`, base).href;
+}
 
 /** Every child starts here: plain JavaScript that prepares the loader, if any, then imports its entry. */
 export const BOOT = new URL('../entry/boot.cjs', import.meta.url);
 
 /** The entry of an actor process. */
-export const PROCESS_ACTOR_MAIN = new URL(`../entry/process-main${OWN}`, import.meta.url).href;
+export const PROCESS_ACTOR_MAIN = moduleBeside(import.meta.url, '../entry/process-main');
 
 /** The entry of a thread actor. */
-export const THREAD_ACTOR_MAIN = new URL(`../entry/thread-main${OWN}`, import.meta.url).href;
+export const THREAD_ACTOR_MAIN = moduleBeside(import.meta.url, '../entry/thread-main');
 
 /** The entry of a runSync worker, process or thread. */
-export const WORKER_MAIN = new URL(`../entry/worker-main${OWN}`, import.meta.url).href;
+export const WORKER_MAIN = moduleBeside(import.meta.url, '../entry/worker-main');

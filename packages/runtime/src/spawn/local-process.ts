@@ -3,7 +3,6 @@ import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { socketWire, type Wire } from '@harrow/transport';
 import { BOOT, PROCESS_ACTOR_MAIN } from './entries.ts';
-import { typescriptSupport } from './typescript.ts';
 import { bootStderrStdio, realStderrFd, relayStderr } from './stderr.ts';
 import { exitRecord, type ChildHandle, type StartOptions } from './handle.ts';
 import { sentinel, type GroupKind } from './sentinel.ts';
@@ -39,8 +38,8 @@ export type ConnectWire<C> = (wire: Wire) => C;
  */
 export function startLocalProcess<C>(options: ProcessOptions, connect: ConnectWire<C>, onStderr?: (chunk: Uint8Array) => void): ChildHandle<C> {
   let capture = options.captureBootStderr ? bootStderrStdio() : undefined;
-  let typescript = options.typescript === undefined ? typescriptSupport() : options.typescript;
-  let loaderArgs = typescript ? [typescript.loader, typescript.api] : ['-', '-'];
+  // Which loader, if any, was decided by the thread that asked (startProcess).
+  let loaderArgs = options.typescript ? [options.typescript.loader, options.typescript.api] : ['-', '-'];
   let child = spawn(process.execPath, [...options.execArgv, fileURLToPath(BOOT), ...loaderArgs, options.entry ?? PROCESS_ACTOR_MAIN], {
     stdio: capture ? ['ignore', 'inherit', capture.stdio[0], 'pipe', capture.stdio[2]] : ['ignore', 'inherit', realStderrFd(), 'pipe'],
     env: capture ? { ...options.env, ...capture.env } : options.env,
