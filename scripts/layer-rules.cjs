@@ -8,7 +8,9 @@
 const RUNTIME_FLOORS = [
   ['entry'], // what node runs to become an actor or a runSync worker
   ['index.ts'], // the public surface
+  ['discovery'], // finding actors by name (portals on them), openRoot
   ['nursery'], // nurseries, the parent's view of a child actor, portals, the root
+  ['registry'], // the tree's registry of actors: its table, its remote functions, how an actor reaches it
   ['dialog', 'worker-pool'], // the protocol and its dialogs; the runSync pool
   ['actor'], // this process's actor: identity, enabled modules, halting calls, its logger
   ['spawn'], // starting processes and threads, the root's sentinel

@@ -27,9 +27,13 @@ export {
   ActorCancelledError,
   ContextCancelledError,
   ModuleNotExposedError,
+  TimeoutError,
   type ActorRef,
 } from './base/errors.ts';
-export { TransportError, ProtocolError } from '@harrow/transport';
+export { TransportError, ProtocolError, AuthenticationError } from '@harrow/transport';
+export { openRoot, type RootOptions, type RootActor } from './discovery/open-root.ts';
+export { findActor, waitForActor, queryRegistry, type WaitForActorOptions } from './discovery/find.ts';
+export type { RegistryEntry } from './registry/entry.ts';
 export { BrokenWorkerError } from './base/errors.ts';
 export { runSync } from './worker-pool/run-sync.ts';
 export { openWorkerContext, type WorkerContext, type RunSyncOptions, type WorkerStatistics } from './worker-pool/pool.ts';

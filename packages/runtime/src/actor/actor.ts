@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { until, type Operation, type Scope, type Task } from 'effection';
 import { ModuleNotExposedError, type ActorRef } from '../base/errors.ts';
 import { createLogger, type LogLevel, type Logger } from './log.ts';
-import { lookupRemote } from '../base/remote.ts';
+import { lookupRemote, RUNTIME_MODULE } from '../base/remote.ts';
 
 /** What `currentActor()` and `portal.actor` tell about an actor. */
 export interface ActorInfo {
@@ -10,8 +11,13 @@ export interface ActorInfo {
   uid: string;
   pid: number;
   parent?: ActorRef;
-  /** Where the actor listens (`uds:///…`); empty in a root process before its first nursery. */
+  /**
+   * The address other actors reach it by: its Unix socket (`uds:///…`), or a TCP (WebSocket)
+   * address where it listens on one; empty in a root process before its first nursery.
+   */
   address: string;
+  /** The machine's hostname. */
+  host: string;
 }
 
 /**
@@ -21,9 +27,27 @@ export interface ActorInfo {
 export class Actor {
   readonly ref: ActorRef;
   readonly pid = process.pid;
-  readonly enabled = new Set<string>();
+  readonly enabled = new Set<string>([RUNTIME_MODULE]);
   readonly log: Logger;
-  address = '';
+  readonly host = hostname();
+  /** When it started (ms since the epoch), for its registry entry's uptime. */
+  readonly since = Date.now();
+  /** Every address it listens on: its Unix socket first, then TCP or WebSocket ones. */
+  addresses: string[] = [];
+  /** The address others reach it by: a TCP (WebSocket) one where it has one, else its Unix socket. */
+  get address(): string {
+    return this.addresses.find((address) => !address.startsWith('uds:')) ?? this.addresses[0] ?? '';
+  }
+  /** The addresses of the tree's registry (its Unix socket first, then TCP ones), which its children register with. */
+  registry: string[] = [];
+  /** Where its children listen besides their Unix sockets (`tcp://host:0`), when the tree listens on TCP or WebSocket. */
+  childListen: string[] = [];
+  /**
+   * An actor other than its parent asked it to stop (through a portal found in the registry).
+   * By default it stops; a spawned actor asks its parent to stop it instead, so that the
+   * parent's cancel ladder bounds its exit and the parent counts it as cancelled.
+   */
+  cancelRequested: (canceller: string) => void = () => this.shutdown();
   private shutdownListeners = new Set<(hard: boolean) => void>();
   private failureListeners = new Set<(error: Error) => void>();
   shuttingDown = false;
@@ -58,7 +82,7 @@ export class Actor {
   }
 
   info(): ActorInfo {
-    let info: ActorInfo = { name: this.name, uid: this.uid, pid: this.pid, address: this.address };
+    let info: ActorInfo = { name: this.name, uid: this.uid, pid: this.pid, address: this.address, host: this.host };
     if (this.parent) info.parent = { name: this.parent.name, uid: this.parent.uid };
     return info;
   }
@@ -162,7 +186,7 @@ let provisional: ActorInfo | undefined;
  */
 export function currentActor(): ActorInfo {
   if (current) return current.info();
-  provisional ??= { name: 'root', uid: newUid(), pid: process.pid, address: '' };
+  provisional ??= { name: 'root', uid: newUid(), pid: process.pid, address: '', host: hostname() };
   return provisional;
 }
 

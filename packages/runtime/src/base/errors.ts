@@ -227,6 +227,31 @@ export class ModuleNotExposedError extends Error {
   override name = 'ModuleNotExposedError';
 }
 
+/**
+ * A wait with a `timeout` ran out: `waitForActor(name, { timeout })` with no actor of that name
+ * registered in time. `actor` is the name waited for, `timeout` the milliseconds waited.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   yield* waitForActor('db', { timeout: 500 });
+ * } catch (error) {
+ *   if (error instanceof TimeoutError) console.log(error.actor); // 'db'
+ * }
+ * ```
+ */
+export class TimeoutError extends Error {
+  override name = 'TimeoutError';
+  readonly actor: string;
+  readonly timeout: number;
+
+  constructor(actor: string, timeout: number, what = 'to register') {
+    super(`no actor named '${actor}' ${what} within ${timeout} ms`);
+    this.actor = actor;
+    this.timeout = timeout;
+  }
+}
+
 function describeBriefly(error: Error): string {
   if (error instanceof RemoteActorError) return `${error.type} in '${error.src.name}': ${error.message}`;
   return `${error.name}: ${error.message}`;

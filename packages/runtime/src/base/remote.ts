@@ -105,6 +105,13 @@ export function lookupRemote(module: string, name: string): Function | undefined
   return registry.get(module)?.get(name);
 }
 
+/**
+ * The module name of the runtime's own remote functions (the registry's, an actor's status):
+ * a name, not a file URL, so that programs running different copies of the runtime (a second
+ * program joining a tree's registry) name them alike. Every actor enables it.
+ */
+export const RUNTIME_MODULE = 'harrow:runtime';
+
 let childProcess = false;
 
 /** Called first thing in every actor that is not the root (process or thread), before user code. */

@@ -1,5 +1,5 @@
 import { ProtocolError, TransportError, type Channel } from '@harrow/transport';
-import type { Operation } from 'effection';
+import { action, type Operation } from 'effection';
 import type { Actor } from '../actor/actor.ts';
 import type { ActorRef } from '../base/errors.ts';
 import { parseMessage, type ActorMessage, type CallKind, type DialogMessage, type Message } from './protocol.ts';
@@ -44,6 +44,7 @@ export class Peer {
   /** Since when the other side owes a confirmation of a cancellation (see `awaitCancelConfirmation`). */
   private unconfirmedSince: number | undefined;
   private confirmationsAwaited = 0;
+  private brokenListeners: (() => void)[] = [];
 
   constructor(readonly channel: Channel, options: PeerOptions) {
     this.actor = options.actor;
@@ -188,5 +189,19 @@ export class Peer {
     let dialogs = [...this.dialogs.values()];
     this.dialogs.clear();
     for (let dialog of dialogs) dialog.broken(error);
+    let listeners = this.brokenListeners;
+    this.brokenListeners = [];
+    for (let listener of listeners) listener();
+  }
+
+  /** Wait until the connection is gone (see `break`). */
+  *gone(): Operation<void> {
+    if (this.brokenWith) return;
+    yield* action<void>((resolve) => {
+      this.brokenListeners.push(resolve);
+      return () => {
+        this.brokenListeners = this.brokenListeners.filter((listener) => listener !== resolve);
+      };
+    });
   }
 }

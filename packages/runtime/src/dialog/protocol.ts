@@ -27,6 +27,10 @@ export interface SpawnSpec {
   main?: { module: string | null; fn: string; args: unknown[] };
   /** Debugging in the tree: crash mode for this actor, the root's terminal hub (`@harrow/debugger`). */
   debug?: DebugSettings;
+  /** The addresses of the tree's registry (any one will do), which the actor registers with once it listens. */
+  registry?: string[];
+  /** Addresses to listen on besides its Unix socket (`tcp://host:0`), where the tree listens on TCP or WebSocket. */
+  listen?: string[];
 }
 
 /** How a call is to be run: an RPC, a stream source, or a context dialog. */
@@ -36,9 +40,11 @@ export type Message =
   // actor level: the spawn handshake and shutdown
   | { type: 'booted'; pid: number }
   | { type: 'spawn'; spec: SpawnSpec }
-  | { type: 'ready'; pid: number; address: string }
+  | { type: 'ready'; pid: number; address: string; host: string }
   | { type: 'boot-failed'; error: BoxedError }
   | { type: 'cancel-actor'; canceller: string }
+  /** From a child to its parent: another actor asked it to stop (cancel-actor over a connection of its own); the parent stops it. */
+  | { type: 'cancel-requested'; canceller: string }
   /** The actor's own teardown failed (a cleanup threw): reported before it exits. */
   | { type: 'failed'; error: BoxedError }
   // dialog level
@@ -86,11 +92,12 @@ export function parseMessage(value: unknown): Message {
     case 'booted':
       return Number.isInteger(message.pid) ? (message as Message) : fail(message);
     case 'ready':
-      return Number.isInteger(message.pid) && typeof message.address === 'string' ? (message as Message) : fail(message);
+      return Number.isInteger(message.pid) && typeof message.address === 'string' && typeof message.host === 'string' ? (message as Message) : fail(message);
     case 'boot-failed':
     case 'failed':
       return isBoxedError(message.error) ? (message as Message) : fail(message);
     case 'cancel-actor':
+    case 'cancel-requested':
       return typeof message.canceller === 'string' ? (message as Message) : fail(message);
     case 'spawn':
       return isSpawnSpec(message.spec) ? (message as Message) : fail(message);
@@ -135,7 +142,12 @@ function isSpawnSpec(value: unknown): value is SpawnSpec {
     isRef(spec.parent) && typeof spec.parent.address === 'string' && typeof spec.treeDir === 'string' &&
     Array.isArray(spec.enableModules) && spec.enableModules.every((module) => typeof module === 'string') &&
     typeof spec.loglevel === 'string' && (spec.main === undefined || isMain(spec.main)) &&
-    (spec.debug === undefined || isDebug(spec.debug));
+    (spec.debug === undefined || isDebug(spec.debug)) && (spec.registry === undefined || isStrings(spec.registry)) &&
+    (spec.listen === undefined || isStrings(spec.listen));
+}
+
+function isStrings(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }
 
 function isMain(value: unknown): value is NonNullable<SpawnSpec['main']> {

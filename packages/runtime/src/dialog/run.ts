@@ -12,6 +12,13 @@ import { runServed } from './served-task.ts';
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: Error };
 
+/** Call `fn(...args)` in the actor at the other end of `peer` and return its result (`portal.run`). */
+export function* runCall(peer: Peer, fn: Function, args: unknown[]): Operation<unknown> {
+  let call: Call | undefined;
+  peer.call(fn, args, 'run', (cid) => (call = new Call(peer, cid)));
+  return yield* call!.result();
+}
+
 /**
  * The caller's side of a plain call (`portal.run`). Waiting costs an `action`, not a task: a
  * task per call would cost as much as the socket round trip itself (DESIGN.md).

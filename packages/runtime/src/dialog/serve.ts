@@ -1,4 +1,4 @@
-import { TransportError, type Listener } from '@harrow/transport';
+import { listen, ProtocolError, TransportError, type Listener } from '@harrow/transport';
 import { spawn, type Operation } from 'effection';
 import type { Actor } from '../actor/actor.ts';
 import { serveContext } from './context.ts';
@@ -34,7 +34,8 @@ export function serveCall(peer: Peer, message: CallMessage): void {
 
 /**
  * Serve calls on every connection a listener accepts, each connection for as long as it lasts.
- * A connection's calls are cancelled when it breaks.
+ * A connection's calls are cancelled when it breaks. Over such a connection (a portal found in
+ * the registry) the other side may also ask this actor to stop.
  */
 export function* serveListener(listener: Listener, actor: Actor): Operation<void> {
   let connections = yield* listener;
@@ -42,10 +43,35 @@ export function* serveListener(listener: Listener, actor: Actor): Operation<void
     let next = yield* connections.next();
     if (next.done) return;
     let channel = next.value;
-    let peer = new Peer(channel, { actor, parity: 0, serve: serveCall });
+    let peer = new Peer(channel, {
+      actor,
+      parity: 0,
+      serve: serveCall,
+      control(message) {
+        if (message.type !== 'cancel-actor') throw new ProtocolError(`unexpected ${message.type} message from ${channel.peer}`);
+        actor.log.debug({ canceller: message.canceller }, 'cancel requested through a found portal');
+        actor.cancelRequested(message.canceller);
+      },
+    });
     yield* spawn(function* servePeer() {
       let error = yield* peer.run();
       peer.break(error ?? new TransportError(`connection from ${channel.peer} closed`));
     });
   }
+}
+
+/**
+ * Listen on `address` and serve calls there for as long as the current scope lasts; returns the
+ * bound address. A TCP or WebSocket peer must first prove it holds the tree's cookie
+ * (`HARROW_COOKIE`); one that does not is refused, and logged.
+ */
+export function* serveAddress(address: string, actor: Actor): Operation<string> {
+  let listener = yield* listen(address, {
+    cookie: process.env.HARROW_COOKIE,
+    onRejected(rejection) {
+      actor.log.warn({ peer: rejection.peer, reason: rejection.reason }, 'refused a connection that failed the handshake');
+    },
+  });
+  yield* spawn(() => serveListener(listener, actor));
+  return listener.address;
 }

@@ -1,5 +1,12 @@
 import { ensure, scoped, type Operation, type Scope, type Task } from 'effection';
 
+let inFlight = 0;
+
+/** How many calls this actor (process or thread) is serving now, for `harrow ps`. */
+export function callsInFlight(): number {
+  return inFlight;
+}
+
 /** How a served call's operation ended; `undefined` when it was halted before it could. */
 export type ServedOutcome = { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
 
@@ -15,8 +22,12 @@ export type ServedOutcome = { ok: true; value: unknown } | { ok: false; error: u
 export function runServed(calls: Scope, operation: Operation<unknown>, answer: (outcome: ServedOutcome) => void): Task<void> {
   return calls.run(function* servedCall() {
     let outcome: ServedOutcome;
+    inFlight++;
     // Registered first, so it runs last.
-    yield* ensure(() => answer(outcome));
+    yield* ensure(() => {
+      inFlight--;
+      answer(outcome);
+    });
     try {
       outcome = { ok: true, value: yield* scoped(() => operation) };
     } catch (error) {

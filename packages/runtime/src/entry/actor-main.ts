@@ -11,7 +11,8 @@ import { parseMessage, type SpawnSpec } from '../dialog/protocol.ts';
 import { importEnabled, importError } from '../base/modules.ts';
 import { markNotRoot } from '../base/remote.ts';
 import { fail, serveRun } from '../dialog/run.ts';
-import { serveCall, serveListener } from '../dialog/serve.ts';
+import { serveAddress, serveCall, serveListener } from '../dialog/serve.ts';
+import { joinRegistry } from '../registry/join.ts';
 import { closeDefaultPool } from '../worker-pool/run-sync.ts';
 import { loadDebugger, setDebugSettings } from '../actor/debug-port.ts';
 
@@ -145,11 +146,26 @@ function* actorMain(channel: Channel): Operation<number> {
   }
 
   let listener = yield* listen(`uds://${join(spec.treeDir, `${spec.uid}.sock`)}`);
-  actor.address = listener.address;
+  actor.addresses = [listener.address];
   yield* spawn(() => serveListener(listener, actor));
+  for (let address of spec.listen ?? []) actor.addresses.push(yield* serveAddress(address, actor));
+  // Asked to stop by another actor: the parent runs its cancel ladder on it.
+  actor.cancelRequested = (canceller) => {
+    if (parent.connected) parent.post({ type: 'cancel-requested', canceller });
+    else actor.shutdown();
+  };
+  actor.registry = spec.registry ?? [];
+  actor.childListen = spec.listen ?? [];
+  if (actor.registry.length > 0) {
+    try {
+      yield* joinRegistry(actor, actor.registry);
+    } catch (error) {
+      actor.log.warn({ err: error, registry: spec.registry }, 'could not register with the registry; this actor cannot be found by name');
+    }
+  }
   // From now on what it prints goes straight to the program's stderr, not through its parent.
   writeStderrStraight();
-  channel.post({ type: 'ready', pid: process.pid, address: actor.address });
+  channel.post({ type: 'ready', pid: process.pid, address: actor.address, host: actor.host });
   // The main function may end the process at once (process.exit): the parent must hear of
   // readiness first, or it would report a boot failure.
   channel.flush();

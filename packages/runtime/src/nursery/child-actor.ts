@@ -9,6 +9,7 @@ import { serveCall } from '../dialog/serve.ts';
 import { knockIfPaused } from '../actor/pause-door.ts';
 import { debugSettings } from '../actor/debug-port.ts';
 import type { ChildHandle, Exit } from '../spawn/handle.ts';
+import type { CancelOptions, LadderTimeouts, PortalTarget } from './portal.ts';
 
 /** How a child ended, from its nursery's point of view. */
 export type ChildOutcome =
@@ -46,10 +47,14 @@ export class ChildActor {
   ref: ActorRef = { name: '(spare)', uid: '' };
   kind: 'daemon' | 'run' = 'daemon';
   address = '';
+  /** The hostname of the machine it runs on, as it reported when ready. */
+  host = '';
   state: 'spare' | 'booting' | 'running' | 'exited' = 'spare';
   outcome: ChildOutcome = { status: 'running' };
   /** Told once the child has exited and its channel has delivered everything. */
   onFinished: (child: ChildActor) => void = () => {};
+  /** Told when another actor asked this child to stop (through a portal found in the registry). */
+  onCancelRequested: (canceller: string) => void = () => {};
   readonly peer: Peer;
 
   private stopRequested = false;
@@ -145,6 +150,34 @@ export class ChildActor {
     yield* this.exitWithin(Infinity);
   }
 
+  /** What a portal on this child talks to (portal.ts), with its nursery's ladder timeouts. */
+  target(ladder: LadderTimeouts): PortalTarget {
+    let child = this;
+    return {
+      peer: this.peer,
+      cancelTimeout: ladder.cancelTimeout,
+      get actor() {
+        return { name: child.ref.name, uid: child.ref.uid, pid: child.pid, address: child.address, host: child.host };
+      },
+      *result() {
+        if (child.kind !== 'run') throw new TypeError(`actor '${child.ref.name}' was started with startActor; only runInActor actors have a result`);
+        let outcome = yield* child.finished();
+        switch (outcome.status) {
+          case 'ok':
+            return outcome.value;
+          case 'failed':
+          case 'boot-failed':
+            throw outcome.error;
+          default:
+            throw new ActorCancelledError(child.ref, child.peer.actor.uid);
+        }
+      },
+      *cancelActor(options: CancelOptions) {
+        yield* child.stop({ ...ladder, hard: options.hard, why: 'portal.cancelActor() was called' });
+      },
+    };
+  }
+
   /** Wait until the child has exited and its outcome is known. */
   *finished(): Operation<ChildOutcome> {
     yield* this.exitWithin(Infinity);
@@ -173,7 +206,11 @@ export class ChildActor {
         return;
       case 'ready':
         this.address = message.address;
+        this.host = message.host;
         this.boot?.resolve();
+        return;
+      case 'cancel-requested':
+        if (this.state === 'running') this.onCancelRequested(message.canceller);
         return;
       case 'failed':
         this.teardownError = unbox(message.error);

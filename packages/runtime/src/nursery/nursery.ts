@@ -175,7 +175,7 @@ class ActorNursery implements Nursery {
   *startActor(name: string, options: ActorOptions = {}): Operation<Portal> {
     if (typeof name !== 'string' || !name) throw new TypeError('startActor(name, options): name must be a non-empty string');
     let child = yield* this.spawn(name, options);
-    return createPortal(child, this.options);
+    return createPortal(child.target(this.options));
   }
 
   *runInActor<F extends RemoteFn>(fn: F, args: Parameters<F> = [] as unknown as Parameters<F>, options: ActorOptions = {}) {
@@ -184,7 +184,7 @@ class ActorNursery implements Nursery {
     let mark = markOf(fn);
     let main = { module: mark?.module ?? null, fn: mark?.name ?? fn.name, args: args as unknown[] };
     let child = yield* this.spawn(options.name ?? fn.name, options, main);
-    return createPortal<Returned<ReturnType<F>>>(child, this.options);
+    return createPortal<Returned<ReturnType<F>>>(child.target(this.options));
   }
 
   *cancel(options: { hard?: boolean } = {}): Operation<void> {
@@ -252,6 +252,8 @@ class ActorNursery implements Nursery {
       loglevel: logLevel(options.loglevel ?? this.options.loglevel),
       ...(main ? { main } : {}),
       debug: { ...debugSettings(), mode: options.debugMode ?? this.options.debugMode ?? debugSettings().mode },
+      ...(this.actor.registry.length > 0 ? { registry: this.actor.registry } : {}),
+      ...(this.actor.childListen.length > 0 ? { listen: this.actor.childListen } : {}),
     };
     let typescript = typescriptFor(enableModules, options.execArgv);
     let child = this.takeSpare(options, typescript);
@@ -261,6 +263,7 @@ class ActorNursery implements Nursery {
       if (this.closing) throw new Error(`the nursery is closing; cannot start actor '${name}'`);
       child ??= new ChildActor(this.startHandle(options, typescript), this.actor, this.scope);
       child.onFinished = (finished) => this.finished(finished);
+      child.onCancelRequested = (canceller) => this.cancelChild(child!, canceller);
       this.all.add(child);
       yield* child.start(spec, options.bootTimeout ?? this.options.bootTimeout);
     } finally {
@@ -269,6 +272,12 @@ class ActorNursery implements Nursery {
     this.actor.log.debug({ child: name, childUid: spec.uid, childPid: child.pid }, 'actor started');
     if ((options.spawn ?? 'process') === 'process') this.startSpare();
     return child;
+  }
+
+  /** Another actor asked `child` to stop: it goes down its cancel ladder as if its portal's `cancelActor()` was called. */
+  private cancelChild(child: ChildActor, canceller: string): void {
+    let ladder = { cancelTimeout: this.options.cancelTimeout, killTimeout: this.options.killTimeout };
+    this.scope.run(() => child.stop({ ...ladder, why: `actor ${canceller} cancelled it through a portal found in the registry` }));
   }
 
   private takeSpare(options: ActorOptions, typescript: TypeScriptSupport | undefined): ChildActor | undefined {

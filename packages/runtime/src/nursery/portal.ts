@@ -1,9 +1,8 @@
 import { ensure, resource, type Operation, type Stream } from 'effection';
-import { Call } from '../dialog/run.ts';
-import type { ChildActor } from './child-actor.ts';
+import { runCall } from '../dialog/run.ts';
+import type { Peer } from '../dialog/peer.ts';
 import { ContextDialog, type Context, type ContextHandle, type StartedValue } from '../dialog/context.ts';
 import type { Remote, RemoteFn } from '../base/remote.ts';
-import { ActorCancelledError } from '../base/errors.ts';
 import { streamFrom } from '../dialog/stream-source.ts';
 
 /**
@@ -112,7 +111,10 @@ export interface PortalActor {
   name: string;
   uid: string;
   pid: number;
+  /** The address other actors reach it by: its Unix socket, or a TCP address where it listens on one. */
   address: string;
+  /** The hostname of the machine it runs on. */
+  host: string;
 }
 
 /** Options of `portal.cancelActor`. */
@@ -155,40 +157,43 @@ export interface LadderTimeouts {
   killTimeout: number;
 }
 
-export function createPortal<T>(child: ChildActor, ladder: LadderTimeouts): Portal<T> {
+/**
+ * What a portal talks to: a child of a nursery (nursery.ts), or an actor found in the registry
+ * (discovery/). Calls go over `peer` alike; the actor's result and its cancellation are the
+ * target's own.
+ */
+export interface PortalTarget {
+  readonly peer: Peer;
+  readonly actor: PortalActor;
+  result(): Operation<unknown>;
+  cancelActor(options: CancelOptions): Operation<void>;
+  /** How long a stream or context dialog waits for the other side to confirm its cancellation. */
+  readonly cancelTimeout: number;
+}
+
+export function createPortal<T>(target: PortalTarget): Portal<T> {
+  let peer = target.peer;
   return {
     get actor() {
-      return { name: child.ref.name, uid: child.ref.uid, pid: child.pid, address: child.address };
+      return target.actor;
     },
     *run(fn, ...args) {
-      let call: Call | undefined;
-      child.peer.call(fn, args, 'run', (cid) => (call = new Call(child.peer, cid)));
-      return (yield* call!.result()) as never;
+      return (yield* runCall(peer, fn, args)) as never;
     },
     *result() {
-      if (child.kind !== 'run') throw new TypeError(`actor '${child.ref.name}' was started with startActor; only runInActor actors have a result`);
-      let outcome = yield* child.finished();
-      switch (outcome.status) {
-        case 'ok':
-          return outcome.value as T;
-        case 'failed':
-        case 'boot-failed':
-          throw outcome.error;
-        default:
-          throw new ActorCancelledError(child.ref, child.peer.actor.uid);
-      }
+      return (yield* target.result()) as T;
     },
-    *cancelActor(options = {}) {
-      yield* child.stop({ ...ladder, hard: options.hard, why: 'portal.cancelActor() was called' });
+    cancelActor(options = {}) {
+      return target.cancelActor(options);
     },
     openStreamFrom(fn, ...args) {
-      return streamFrom(child.peer, fn, args, ladder.cancelTimeout);
+      return streamFrom(peer, fn, args, target.cancelTimeout);
     },
     openContext(fn, ...args) {
       return resource(function* (provide) {
         let dialog!: ContextDialog;
-        child.peer.call(fn, args, 'context', (cid) => (dialog = new ContextDialog(child.peer, cid, 'caller')));
-        yield* ensure(() => dialog.close(ladder.cancelTimeout));
+        peer.call(fn, args, 'context', (cid) => (dialog = new ContextDialog(peer, cid, 'caller')));
+        yield* ensure(() => dialog.close(target.cancelTimeout));
         let first = yield* dialog.firstValue();
         // The dialog's values are typed from the context function's signature: a promise of
         // its types, which nothing here can check.

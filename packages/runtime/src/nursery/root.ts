@@ -3,14 +3,19 @@ import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { listen } from '@harrow/transport';
-import { createScope, until, withResolvers, type Operation, type WithResolvers } from 'effection';
+import { formatAddress, listen, parseAddress } from '@harrow/transport';
+import { createScope, ensure, until, withResolvers, type Operation, type WithResolvers } from 'effection';
 import { Actor, maybeCurrentActor, rootUid, setCurrentActor } from '../actor/actor.ts';
 import { logLevel } from '../actor/log.ts';
 import type { Owner } from './owner.ts';
 import { onInterrupt } from '../base/interrupts.ts';
 import { isChildActor } from '../base/remote.ts';
-import { serveListener } from '../dialog/serve.ts';
+import { serveAddress, serveListener } from '../dialog/serve.ts';
+import { Registry } from '../registry/registry.ts';
+import { hostRegistry } from '../registry/service.ts';
+import { localRegistry, setActorRegistry } from '../registry/client.ts';
+import { entryOf } from '../registry/entry.ts';
+import { joinRegistry } from '../registry/join.ts';
 import { orphansSettled } from '../spawn/process-host.ts';
 import { sentinel } from '../spawn/sentinel.ts';
 import { debugSettings, installedDebugger, loadDebugger, setDebugSettings } from '../actor/debug-port.ts';
@@ -28,6 +33,15 @@ interface Root {
 
 let root: Root | undefined;
 
+/** How the root actor is set up (`openRoot`'s options, resolved). */
+export interface RootSettings {
+  name: string;
+  /** Addresses to listen on besides the Unix socket: `tcp://host:port`, `ws://host:port/path`. */
+  listen: string[];
+  /** Another tree's registry to join instead of hosting one. */
+  registry?: string;
+}
+
 /**
  * The actor of this process, for a nursery opened by `owner`. In a spawned actor that is the
  * actor itself. In the root process the first nursery starts the root actor (a private temp
@@ -40,26 +54,56 @@ export function* useActor(owner: Owner): Operation<Actor> {
     if (!actor) throw new Error('this actor is still starting; open nurseries from remote functions, not at module top level');
     return actor;
   }
-  let state = (root ??= startRoot());
+  let state = (root ??= startRoot({ name: 'root', listen: [] }));
+  return yield* useRoot(state, (release) => owner.onDestroyed(release));
+}
+
+/**
+ * Start this process's root actor with `settings`, for as long as `onEnd`'s scope lasts (see
+ * `openRoot`); nurseries opened meanwhile use it. Fails if it already has one.
+ */
+export function* startRootActor(settings: RootSettings, onEnd: (release: () => Operation<void>) => void): Operation<Actor> {
+  if (isChildActor()) throw new Error('openRoot() is for the root process of a tree; this is an actor of one');
+  if (root) throw new Error('this process already has a root actor: call openRoot() before the first nursery opens one');
+  return yield* useRoot((root = startRoot(settings)), onEnd);
+}
+
+function* useRoot(state: Root, onEnd: (release: () => Operation<void>) => void): Operation<Actor> {
   state.users++;
-  owner.onDestroyed(() => release(state));
+  onEnd(() => release(state));
   yield* state.ready.operation;
   return state.actor;
 }
 
-function startRoot(): Root {
+function startRoot(settings: RootSettings): Root {
   let dir = mkdtempSync(join(tmpdir(), 'harrow-'));
   let [scope, destroyScope] = createScope();
   let releaseSentinel = sentinel.use();
   sentinel.removeOnDeath(dir);
-  let actor = new Actor('root', rootUid(), undefined, dir, scope, logLevel());
+  let actor = new Actor(settings.name, rootUid(), undefined, dir, scope, logLevel());
   setCurrentActor(actor);
   let ready = withResolvers<void>();
   scope.run(function* rootListener() {
     let listening = false;
     try {
       let listener = yield* listen(`uds://${join(dir, `${actor.uid}.sock`)}`);
-      actor.address = listener.address;
+      actor.addresses = [listener.address];
+      for (let address of settings.listen) actor.addresses.push(yield* serveAddress(address, actor));
+      // Its children listen where it does, on ports of their own, so that they can be reached
+      // from wherever it can.
+      actor.childListen = actor.addresses.slice(1).map(anyPort);
+      if (settings.registry) {
+        actor.registry = [settings.registry];
+        yield* joinRegistry(actor, actor.registry);
+      } else {
+        let registry = new Registry();
+        hostRegistry(registry);
+        yield* ensure(() => hostRegistry(undefined));
+        actor.registry = [...actor.addresses];
+        setActorRegistry(localRegistry(registry));
+        yield* localRegistry(registry).register(entryOf(actor));
+      }
+      yield* ensure(() => setActorRegistry(undefined));
       listening = true;
       ready.resolve();
       yield* serveListener(listener, actor);
@@ -87,6 +131,12 @@ function startRoot(): Root {
     releaseSentinel,
     removeDir,
   };
+}
+
+/** The same address with port 0: a child listens where its parent does, on a port of its own. */
+function anyPort(address: string): string {
+  let parsed = parseAddress(address);
+  return parsed.kind === 'uds' ? address : formatAddress({ ...parsed, port: 0 });
 }
 
 function* release(state: Root): Operation<void> {

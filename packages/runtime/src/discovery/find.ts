@@ -1,0 +1,100 @@
+import { race, sleep, type Operation } from 'effection';
+import { maybeCurrentActor, type Actor } from '../actor/actor.ts';
+import { TimeoutError } from '../base/errors.ts';
+import type { Portal } from '../nursery/portal.ts';
+import { actorRegistry, type RegistryClient } from '../registry/client.ts';
+import type { RegistryEntry } from '../registry/entry.ts';
+import { connectPortal } from './found-portal.ts';
+
+/**
+ * Every actor registered in the tree's registry (API.md §7), in the order they registered:
+ * `{ name, uid, pid, host, address, addresses, parent?, since }`. Works from any actor of the
+ * tree, at any depth.
+ *
+ * @example
+ * ```ts
+ * for (const { name, pid, host } of yield* queryRegistry()) console.log(`${name} ${pid}@${host}`);
+ * ```
+ */
+export function* queryRegistry(): Operation<RegistryEntry[]> {
+  return yield* registry().list();
+}
+
+/**
+ * A portal on the most recently registered actor named `name`, or `undefined` if none is
+ * registered. The portal's connection closes when the current scope ends; it never owns the
+ * actor's lifetime (`cancelActor()` asks it to stop).
+ *
+ * @example
+ * ```ts
+ * const db = yield* findActor('db');
+ * if (db) console.log(yield* db.run(lookup, 'key'));
+ * ```
+ */
+export function* findActor(name: string): Operation<Portal | undefined> {
+  let client = registry();
+  let entry = yield* client.find(name);
+  while (entry) {
+    try {
+      return yield* connectPortal(entry, thisActor());
+    } catch (error) {
+      // It may have exited since it was found: then look again.
+      let again = yield* client.find(name);
+      if (again?.uid === entry.uid) throw error;
+      entry = again;
+    }
+  }
+  return undefined;
+}
+
+/** Options of `waitForActor`. */
+export interface WaitForActorOptions {
+  /** Give up after this many ms with a `TimeoutError` naming the actor. Default: wait without end. */
+  timeout?: number;
+}
+
+/**
+ * A portal on the most recently registered actor named `name`, suspending until one registers
+ * (tractor's `wait_for_actor`). With `timeout`, a `TimeoutError` naming the actor once it has
+ * elapsed. The portal is scoped like `findActor`'s.
+ *
+ * @example
+ * ```ts
+ * const db = yield* waitForActor('db', { timeout: 5000 });
+ * yield* db.run(store, 'key', 'value');
+ * ```
+ */
+export function* waitForActor(name: string, options: WaitForActorOptions = {}): Operation<Portal> {
+  let client = registry();
+  let { timeout } = options;
+  if (timeout !== undefined && !(timeout >= 0)) throw new TypeError(`waitForActor: timeout must be a number of ms >= 0, got ${timeout}`);
+  while (true) {
+    let entry = timeout === undefined ? yield* client.waitFor(name) : yield* race([client.waitFor(name), timedOut(name, timeout)]);
+    try {
+      return yield* connectPortal(entry, thisActor());
+    } catch (error) {
+      let again = yield* client.find(name);
+      if (again?.uid === entry.uid) throw error;
+      // It exited before it could be reached: wait for the next one.
+    }
+  }
+}
+
+function* timedOut(name: string, timeout: number): Operation<never> {
+  yield* sleep(timeout);
+  throw new TimeoutError(name, timeout);
+}
+
+function registry(): RegistryClient {
+  let client = actorRegistry();
+  if (!client) {
+    throw new Error('this process has no registry yet: open a nursery (or call openRoot()) first; in a spawned actor, its registry is the tree root\'s');
+  }
+  return client;
+}
+
+function thisActor(): Actor {
+  let actor = maybeCurrentActor();
+  if (!actor) throw new Error('this actor is still starting; find actors from remote functions, not at module top level');
+  return actor;
+}

@@ -1,0 +1,104 @@
+import { all, run, sleep, spawn } from 'effection';
+import { describe, expect, it } from 'vitest';
+import { findActor, openNursery, queryRegistry, TimeoutError, waitForActor } from '../src/index.ts';
+import { askByName, holdSubtree, identify, registryNames, waitAndAsk } from './fixtures/discovery.ts';
+import { alive, perTest, waitFor } from './helpers.ts';
+
+const discovery = new URL('./fixtures/discovery.ts', import.meta.url);
+
+describe('the registry', () => {
+  perTest();
+
+  it('lists a 3-level tree from the root and from a leaf', async () => {
+    await run(function* () {
+      let nursery = yield* openNursery();
+      let mid = yield* nursery.runInActor(holdSubtree, ['leaf'], { name: 'mid' });
+      let leaf = yield* waitForActor('leaf', { timeout: 10_000 });
+      let entries = yield* queryRegistry();
+      expect(entries.map((entry) => entry.name)).toEqual(['root', 'mid', 'leaf']);
+      let byName = Object.fromEntries(entries.map((entry) => [entry.name, entry]));
+      expect(byName.mid).toMatchObject({ uid: mid.actor.uid, pid: mid.actor.pid, parent: { name: 'root' } });
+      expect(byName.leaf.parent).toEqual({ name: 'mid', uid: mid.actor.uid });
+      expect(byName.leaf.host).toBe(leaf.actor.host);
+      expect(yield* leaf.run(registryNames)).toEqual(['root', 'mid', 'leaf']);
+      expect(yield* leaf.run(identify)).toMatchObject({ name: 'leaf', uid: byName.leaf.uid });
+      // From the leaf, by name, to its grandparent's other child... and to itself.
+      expect(yield* leaf.run(askByName, 'mid')).toBe('mid');
+      expect(yield* leaf.run(askByName, 'nobody')).toBe(null);
+      yield* nursery.cancel();
+    });
+  });
+
+  it('removes an exited actor within a second', async () => {
+    await run(function* () {
+      let nursery = yield* openNursery();
+      let daemon = yield* nursery.startActor('short-lived', { enableModules: [discovery] });
+      expect((yield* queryRegistry()).map((entry) => entry.name)).toContain('short-lived');
+      process.kill(daemon.actor.pid, 'SIGKILL');
+      let killedAt = Date.now();
+      yield* until(() => !alive(daemon.actor.pid));
+      while ((yield* queryRegistry()).some((entry) => entry.name === 'short-lived')) yield* sleep(10);
+      expect(Date.now() - killedAt).toBeLessThan(1000);
+      yield* nursery.cancel();
+    }).catch((error) => {
+      // The nursery fails with the killed actor's BrokenActorError: that is expected here.
+      if (error?.name !== 'BrokenActorError') throw error;
+    });
+  });
+
+  it('waits for a sibling started later, and times out naming the actor', async () => {
+    await run(function* () {
+      let nursery = yield* openNursery();
+      let first = yield* nursery.startActor('first', { enableModules: [discovery] });
+      let answer = yield* spawn(() => first.run(waitAndAsk, 'second', 10_000));
+      yield* nursery.startActor('second', { enableModules: [discovery] });
+      expect(yield* answer).toBe('second');
+      let error = yield* failure(() => first.run(waitAndAsk, 'never', 200));
+      expect(error).toMatchObject({ name: 'RemoteActorError', type: 'TimeoutError' });
+      expect((error as Error).message).toContain("'never'");
+      let local = yield* failure(() => waitForActor('never', { timeout: 50 }));
+      expect(local).toBeInstanceOf(TimeoutError);
+      expect(local).toMatchObject({ actor: 'never', timeout: 50 });
+      yield* nursery.cancel();
+    });
+  });
+
+  it('cancels an actor through a found portal, which the nursery counts as cancelled', async () => {
+    await run(function* () {
+      let nursery = yield* openNursery();
+      let daemon = yield* nursery.startActor('victim', { enableModules: [discovery] });
+      let found = (yield* findActor('victim'))!;
+      expect(found.actor).toMatchObject({ name: 'victim', uid: daemon.actor.uid, pid: daemon.actor.pid });
+      expect(yield* found.run(identify)).toMatchObject({ name: 'victim' });
+      yield* found.cancelActor();
+      expect(alive(daemon.actor.pid)).toBe(false);
+      expect(nursery.children).toEqual([]);
+      expect((yield* queryRegistry()).map((entry) => entry.name)).toEqual(['root']);
+    });
+  });
+
+  it.skip('registers 200 actors at once', async () => {
+    await run(function* () {
+      let nursery = yield* openNursery({ spare: false });
+      yield* all(Array.from({ length: 200 }, (_, i) => nursery.startActor(`a${i}`, { spawn: 'thread' })));
+      let names = (yield* queryRegistry()).map((entry) => entry.name);
+      expect(names.length).toBe(201);
+      expect(new Set(names).size).toBe(201);
+      yield* nursery.cancel();
+      expect((yield* queryRegistry()).length).toBe(1);
+    });
+  }, 60_000);
+});
+
+function* failure(body: () => import('effection').Operation<unknown>) {
+  try {
+    yield* body();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a failure');
+}
+
+function* until(check: () => boolean) {
+  while (!check()) yield* sleep(5);
+}
