@@ -45,6 +45,8 @@ export class Peer {
   private unconfirmedSince: number | undefined;
   private confirmationsAwaited = 0;
   private brokenListeners: (() => void)[] = [];
+  /** Set by `detach`: `run` stops reading, and the connection is someone else's. */
+  detached = false;
 
   constructor(readonly channel: Channel, options: PeerOptions) {
     this.actor = options.actor;
@@ -65,6 +67,7 @@ export class Peer {
         let next = yield* inbox.next();
         if (next.done) return undefined;
         this.dispatch(next.value);
+        if (this.detached) return undefined;
       }
     } catch (error) {
       this.channel.destroy();
@@ -104,6 +107,14 @@ export class Peer {
     this.nextCid += 2;
     this.dialogs.set(cid, dialog(cid));
     return cid;
+  }
+
+  /**
+   * Stop reading this connection after the message being dispatched, leaving the rest of its
+   * messages to a new owner (an actor on another host dialled back over it: see serve.ts).
+   */
+  detach(): void {
+    this.detached = true;
   }
 
   register(cid: number, dialog: Dialog): void {

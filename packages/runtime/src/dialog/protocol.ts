@@ -39,6 +39,8 @@ export type CallKind = 'run' | 'stream' | 'context';
 export type Message =
   // actor level: the spawn handshake and shutdown
   | { type: 'booted'; pid: number }
+  /** The first message of an actor on another host, on the connection it dials back over: which spawn it is. */
+  | { type: 'dial-back'; token: string; pid: number }
   | { type: 'spawn'; spec: SpawnSpec }
   | { type: 'ready'; pid: number; address: string; host: string }
   | { type: 'boot-failed'; error: BoxedError }
@@ -91,6 +93,8 @@ export function parseMessage(value: unknown): Message {
       return cid(message) && isBoxedError(message.error) ? (message as Message) : fail(message);
     case 'booted':
       return Number.isInteger(message.pid) ? (message as Message) : fail(message);
+    case 'dial-back':
+      return typeof message.token === 'string' && Number.isInteger(message.pid) ? (message as Message) : fail(message);
     case 'ready':
       return Number.isInteger(message.pid) && typeof message.address === 'string' && typeof message.host === 'string' ? (message as Message) : fail(message);
     case 'boot-failed':

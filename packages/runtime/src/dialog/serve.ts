@@ -3,6 +3,7 @@ import { spawn, type Operation } from 'effection';
 import type { Actor } from '../actor/actor.ts';
 import { serveContext } from './context.ts';
 import { Peer } from './peer.ts';
+import { claimDialBack } from '../spawn/dial-back.ts';
 import type { Message } from './protocol.ts';
 import { fail, serveRun } from './run.ts';
 import { serveStream } from './stream-source.ts';
@@ -48,6 +49,12 @@ export function* serveListener(listener: Listener, actor: Actor): Operation<void
       parity: 0,
       serve: serveCall,
       control(message) {
+        if (message.type === 'dial-back') {
+          // A child of this actor started on another host: the connection is its channel now.
+          if (!claimDialBack(message.token, channel, message.pid)) throw new ProtocolError(`dial-back from ${channel.peer} for no spawn of actor '${actor.name}'`);
+          peer.detach();
+          return;
+        }
         if (message.type !== 'cancel-actor') throw new ProtocolError(`unexpected ${message.type} message from ${channel.peer}`);
         actor.log.debug({ canceller: message.canceller }, 'cancel requested through a found portal');
         actor.cancelRequested(message.canceller);
@@ -55,7 +62,7 @@ export function* serveListener(listener: Listener, actor: Actor): Operation<void
     });
     yield* spawn(function* servePeer() {
       let error = yield* peer.run();
-      peer.break(error ?? new TransportError(`connection from ${channel.peer} closed`));
+      if (!peer.detached) peer.break(error ?? new TransportError(`connection from ${channel.peer} closed`));
     });
   }
 }

@@ -23,10 +23,12 @@ import { loadDebugger, setDebugSettings } from '../actor/debug-port.ts';
  * cancel request that is taking too long) ends the process at once: effection cannot halt a
  * task twice, and the actor's own children notice through their lifelines.
  */
-export async function runSpawnedActor(channel: Channel, options: { signals: boolean }): Promise<number> {
+export async function runSpawnedActor(channel: Channel | (() => Operation<Channel>), options: SpawnedOptions): Promise<number> {
   markNotRoot();
   keepLongStacks();
-  let task = run(() => actorMain(channel));
+  let task = run(function* () {
+    return yield* actorMain(typeof channel === 'function' ? yield* channel() : channel, options);
+  });
   let signalled = false;
   let stop = () => {
     if (signalled || maybeCurrentActor()?.shuttingDown) process.exit(143);
@@ -46,6 +48,16 @@ export async function runSpawnedActor(channel: Channel, options: { signals: bool
   }
 }
 
+/** How a spawned actor runs, besides its spawn spec. */
+export interface SpawnedOptions {
+  /** Stop gracefully on SIGTERM and SIGINT (a process actor; a thread's process is not its own). */
+  signals: boolean;
+  /** Its own directory for its Unix sockets, instead of its tree's (an actor on another host). */
+  treeDir?: string;
+  /** Addresses to listen on besides its spec's (an actor on another host: where it is reachable). */
+  listen?: string[];
+}
+
 /** How long a child waits for its spawn spec before it takes itself for a spare (see actorMain). */
 const SPARE_WARM_AFTER_MS = 50;
 
@@ -55,7 +67,7 @@ const SPARE_WARM_AFTER_MS = 50;
  * parent asks it to stop, its main function (runInActor) returns, or the parent disappears.
  * Everything it runs, nested nurseries included, is torn down before it returns.
  */
-function* actorMain(channel: Channel): Operation<number> {
+function* actorMain(channel: Channel, options: SpawnedOptions): Operation<number> {
   yield* ensure(() => channel.close());
   // Its runSync workers (and their sentinel) go before it does, once its calls have stopped.
   yield* ensure(() => closeDefaultPool());
@@ -71,7 +83,8 @@ function* actorMain(channel: Channel): Operation<number> {
   if (first.done) return 0; // a spare that was never used
   let message = parseMessage(first.value);
   if (message.type !== 'spawn') throw new ProtocolError(`expected a spawn spec, got ${message.type}`);
-  let spec = message.spec;
+  let spec = { ...message.spec, ...(options.treeDir ? { treeDir: options.treeDir } : {}) };
+  if (options.listen) spec.listen = [...(spec.listen ?? []), ...options.listen];
 
   let [calls, destroyCalls] = createScope();
   yield* ensure(function* () {

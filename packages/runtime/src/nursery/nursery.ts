@@ -3,7 +3,8 @@ import { assertEncodable } from '@harrow/transport';
 import { action, all, createScope, suspend, withResolvers, type Operation, type Scope } from 'effection';
 import { newUid, type Actor } from '../actor/actor.ts';
 import { ChildActor } from './child-actor.ts';
-import { ActorGroupError } from '../base/errors.ts';
+import { ActorBootError, ActorGroupError } from '../base/errors.ts';
+import { startSshProcess } from '../spawn/ssh-process.ts';
 import { logLevel } from '../actor/log.ts';
 import { useOwner, type Ending, type Owner } from './owner.ts';
 import { createPortal, type Portal, type Returned } from './portal.ts';
@@ -57,6 +58,14 @@ export interface ActorOptions {
   debugMode?: boolean;
   /** Overrides the nursery's `bootTimeout` for this actor. */
   bootTimeout?: number;
+  /**
+   * Start the actor on another machine (`user@hostname`, or a Host of the ssh config) over
+   * `ssh` (API.md §7). It dials back to one of this actor's TCP addresses (openRoot's `listen`)
+   * with the tree's cookie.
+   */
+  host?: string;
+  /** The working directory on that host. Default: this process's. */
+  cwd?: string;
 }
 
 /** A child as `nursery.children` lists it. */
@@ -256,11 +265,14 @@ class ActorNursery implements Nursery {
       ...(this.actor.childListen.length > 0 ? { listen: this.actor.childListen } : {}),
     };
     let typescript = typescriptFor(enableModules, options.execArgv);
-    let child = this.takeSpare(options, typescript);
+    let child = options.host === undefined ? this.takeSpare(options, typescript) : undefined;
     // A spare is already started; a new child waits for a boot slot first.
     let release = child ? () => {} : yield* bootSlot();
     try {
       if (this.closing) throw new Error(`the nursery is closing; cannot start actor '${name}'`);
+      if (options.host !== undefined) {
+        child = new ChildActor(yield* this.startOnHost(options.host, spec, options, typescript), this.actor, this.scope);
+      }
       child ??= new ChildActor(this.startHandle(options, typescript), this.actor, this.scope);
       child.onFinished = (finished) => this.finished(finished);
       child.onCancelRequested = (canceller) => this.cancelChild(child!, canceller);
@@ -292,6 +304,37 @@ class ActorNursery implements Nursery {
       return undefined;
     }
     return spare;
+  }
+
+  /**
+   * Start a child on another host over ssh (spawn/ssh-process.ts). It reaches this actor and the
+   * registry over TCP only, and listens where its own host is reachable (entry/remote-main.ts).
+   */
+  private *startOnHost(host: string, spec: SpawnSpec, options: ActorOptions, typescript: TypeScriptSupport | undefined): Operation<ChildHandle> {
+    let ref = { name: spec.name, uid: spec.uid };
+    if (typeof host !== 'string' || !host) throw new TypeError(`startActor('${spec.name}'): host must be a non-empty string`);
+    if (options.spawn === 'thread') throw new TypeError(`startActor('${spec.name}'): an actor on another host is a process; spawn: 'thread' cannot go with host`);
+    let overTcp = (addresses: string[]) => addresses.filter((address) => !address.startsWith('uds:'));
+    let dial = overTcp(this.actor.addresses);
+    if (dial.length === 0) {
+      throw new ActorBootError(
+        ref,
+        `it is to run on ${host} and dial back over TCP, but actor '${this.actor.name}' listens on no TCP address: give the root one with openRoot({ listen: ['tcp://<an address of this machine that ${host} reaches>:0'] })`,
+      );
+    }
+    spec.registry = overTcp(spec.registry ?? []);
+    delete spec.listen;
+    return yield* startSshProcess({
+      actor: ref,
+      host,
+      cwd: options.cwd ?? process.cwd(),
+      execArgv: childExecArgv(options.execArgv),
+      env: options.env ?? {},
+      typescript: typescript ?? null,
+      dial,
+      group: !isChildActor(),
+      bootTimeout: options.bootTimeout ?? this.options.bootTimeout,
+    });
   }
 
   private startHandle(options: ActorOptions, typescript: TypeScriptSupport | undefined): ChildHandle {

@@ -26,3 +26,9 @@ export const THREAD_ACTOR_MAIN = moduleBeside(import.meta.url, '../entry/thread-
 
 /** The entry of a runSync worker, process or thread. */
 export const WORKER_MAIN = moduleBeside(import.meta.url, '../entry/worker-main');
+
+/** The entry of an actor on another host: it dials back to its parent (see spawn/ssh-process.ts). */
+export const REMOTE_ACTOR_MAIN = moduleBeside(import.meta.url, '../entry/remote-main');
+
+/** What ssh runs on the other host: the actor's supervisor there (plain node, no loader). */
+export const SSH_STUB = new URL('../entry/ssh-stub.cjs', import.meta.url);
