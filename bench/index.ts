@@ -11,6 +11,7 @@ import { BENCH_DIR } from './lib/child.ts';
 import { Report } from './lib/report.ts';
 import type { BenchContext, Suite } from './lib/suite.ts';
 import { debuggerSuite } from './suites/debugger.ts';
+import { discovery } from './suites/discovery.ts';
 import { raw } from './suites/raw.ts';
 import { runtime } from './suites/runtime.ts';
 import { runSyncSuite } from './suites/run-sync.ts';
@@ -18,7 +19,7 @@ import { streaming } from './suites/streaming.ts';
 import { transport } from './suites/transport.ts';
 
 /** In the order they run; a suite may divide by figures of the suites before it. */
-const SUITES: Suite[] = [raw, transport, runtime, streaming, runSyncSuite, debuggerSuite];
+const SUITES: Suite[] = [raw, transport, runtime, discovery, streaming, runSyncSuite, debuggerSuite];
 
 const RESULTS = join(BENCH_DIR, 'results', 'latest.jsonl');
 

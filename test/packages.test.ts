@@ -74,6 +74,7 @@ describe('the packages, installed from their tarballs outside the workspace', ()
     writeFileSync(join(project, 'debug.mjs'), DEBUG);
     writeFileSync(join(project, 'uses-ts.mjs'), USES_TS);
     writeFileSync(join(project, 'double.ts'), DOUBLE);
+    writeFileSync(join(project, 'registry200.mjs'), REGISTRY200);
   }, 600_000);
 
   it('installs what the packages need and nothing of the workspace', () => {
@@ -146,6 +147,17 @@ describe('the packages, installed from their tarballs outside the workspace', ()
     expect(failed).toMatch(new RegExp(`main\\.ts\\(${lineOf('unmarked')},\\d+\\): error TS2345: Argument of type '\\(\\) => Generator<[^']*>' is not assignable`));
   }, 120_000);
 
+  // Here rather than in the runtime's tests: in the workspace each of 200 actors would compile
+  // the runtime's ~100 modules through tsx (about 60 s on 2 cores); built, it takes ~20 s.
+  it('registers 200 actors started at once, and unregisters every one as they are torn down', async () => {
+    let tag = tagProcesses();
+    let { stdout } = await run(process.execPath, ['registry200.mjs'], project, 180_000);
+    let [registered, left] = stdout.trim().split('\n');
+    expect(JSON.parse(registered!)).toEqual({ count: 201, distinct: 201, everyActor: true, root: 'root' });
+    expect(left).toBe('left 1');
+    await expectNoLeaks(tag);
+  }, 180_000);
+
   it('runs the TypeScript program under tsx, its actors inheriting it', async () => {
     let tag = tagProcesses();
     let { stdout } = await run(join(project, 'node_modules', '.bin', 'tsx'), ['main.ts'], project);
@@ -216,6 +228,26 @@ export const double = remote(import.meta, function* double(n: number) {
 `;
 
 /** A breakpoint in an actor of a plain-node program. */
+const REGISTRY200 = `import { all, main, sleep } from 'effection';
+import { openNursery, queryRegistry } from '@harrow/runtime';
+
+await main(function* () {
+  let nursery = yield* openNursery({ spare: false });
+  let portals = yield* all(Array.from({ length: 200 }, (_, i) => nursery.startActor('a' + i, { spawn: 'thread' })));
+  let entries = yield* queryRegistry();
+  let uids = new Set(entries.map((entry) => entry.uid));
+  console.log(JSON.stringify({
+    count: entries.length,
+    distinct: uids.size,
+    everyActor: portals.every((portal) => uids.has(portal.actor.uid)),
+    root: entries[0].name,
+  }));
+  yield* nursery.cancel();
+  while ((yield* queryRegistry()).length > 1) yield* sleep(1);
+  console.log('left', (yield* queryRegistry()).length);
+});
+`;
+
 const DEBUG = `import { main } from 'effection';
 import { isMainModule, openNursery, remote } from '@harrow/runtime';
 import { breakpoint } from '@harrow/debugger';

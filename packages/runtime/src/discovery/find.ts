@@ -1,10 +1,10 @@
-import { race, sleep, type Operation } from 'effection';
+import { race, sleep, useScope, type Operation, type Scope } from 'effection';
 import { maybeCurrentActor, type Actor } from '../actor/actor.ts';
 import { TimeoutError } from '../base/errors.ts';
 import type { Portal } from '../nursery/portal.ts';
 import { actorRegistry, type RegistryClient } from '../registry/client.ts';
 import type { RegistryEntry } from '../registry/entry.ts';
-import { connectPortal } from './found-portal.ts';
+import { connectPortal, type FoundPortal } from './found-portal.ts';
 
 /**
  * Every actor registered in the tree's registry (API.md §7), in the order they registered:
@@ -36,7 +36,7 @@ export function* findActor(name: string): Operation<Portal | undefined> {
   let entry = yield* client.find(name);
   while (entry) {
     try {
-      return yield* connectPortal(entry, thisActor());
+      return yield* portalIn(entry);
     } catch (error) {
       // It may have exited since it was found: then look again.
       let again = yield* client.find(name);
@@ -71,13 +71,33 @@ export function* waitForActor(name: string, options: WaitForActorOptions = {}): 
   while (true) {
     let entry = timeout === undefined ? yield* client.waitFor(name) : yield* race([client.waitFor(name), timedOut(name, timeout)]);
     try {
-      return yield* connectPortal(entry, thisActor());
+      return yield* portalIn(entry);
     } catch (error) {
       let again = yield* client.find(name);
       if (again?.uid === entry.uid) throw error;
       // It exited before it could be reached: wait for the next one.
     }
   }
+}
+
+/** The found portals of each scope, so that finding the same actor again in a scope costs no new resource. */
+const foundIn = new WeakMap<Scope, Map<string, FoundPortal>>();
+
+/**
+ * A portal on `entry` for the current scope: the one this scope already holds on it, if its
+ * connection is still up, else a new one (a resource of this scope, ~100 µs: as much as the
+ * registry's answer, so a loop that looks an actor up per request would pay it every time).
+ */
+function* portalIn(entry: RegistryEntry): Operation<Portal> {
+  let scope = yield* useScope();
+  let held = foundIn.get(scope);
+  let key = `${entry.uid} ${entry.address}`;
+  let found = held?.get(key);
+  if (found?.peer.connected) return found.portal;
+  found = yield* connectPortal(entry, thisActor());
+  if (!held) foundIn.set(scope, (held = new Map()));
+  held.set(key, found);
+  return found.portal;
 }
 
 function* timedOut(name: string, timeout: number): Operation<never> {

@@ -2,46 +2,50 @@ import { hostname } from 'node:os';
 import { resource, sleep, type Operation } from 'effection';
 import type { Actor } from '../actor/actor.ts';
 import { BrokenActorError } from '../base/errors.ts';
-import { openConnection } from '../dialog/connection.ts';
+import { sharedConnection } from './shared-connection.ts';
+import type { Peer } from '../dialog/peer.ts';
 import { createPortal, type Portal } from '../nursery/portal.ts';
 import type { RegistryEntry } from '../registry/entry.ts';
+
+/** A portal on a found actor, and the connection it goes over. */
+export interface FoundPortal {
+  portal: Portal;
+  peer: Peer;
+}
 
 /** How long a found portal's stream and context dialogs wait for a cancellation to be confirmed. */
 const CANCEL_TIMEOUT_MS = 1000;
 
 /**
- * A portal on an actor found in the registry, over a connection of its own for as long as the
- * current scope lasts. It never owns the actor's lifetime: leaving the scope only closes the
- * connection. `cancelActor()` asks the actor to stop (its parent then runs its cancel ladder,
+ * A portal on an actor found in the registry, for as long as the current scope lasts, over a
+ * connection that the portals on the same actor in this process share (shared-connection.ts). It
+ * never owns the actor's lifetime: leaving the scope only lets go of the connection. `cancelActor()` asks the actor to stop (its parent then runs its cancel ladder,
  * so the actor is gone within the ladder's bound) and waits until it has.
  */
-export function connectPortal(entry: RegistryEntry, actor: Actor): Operation<Portal> {
+export function connectPortal(entry: RegistryEntry, actor: Actor): Operation<FoundPortal> {
   return resource(function* (provide) {
     let ref = { name: entry.name, uid: entry.uid };
     let address = reachBy(entry);
-    let peer = yield* openConnection(address, actor, {
-      brokenWith: (error) => new BrokenActorError(ref, null, null, `is gone (its connection ended: ${error.message})`),
-    });
+    let peer = yield* sharedConnection(`${entry.uid} ${address}`, address, actor, (error) => new BrokenActorError(ref, null, null, `is gone (its connection ended: ${error.message})`));
     peer.remote = ref;
-    yield* provide(
-      createPortal({
-        peer,
-        cancelTimeout: CANCEL_TIMEOUT_MS,
-        actor: { name: entry.name, uid: entry.uid, pid: entry.pid, address: entry.address, host: entry.host },
-        *result() {
-          throw new TypeError(`actor '${entry.name}' was found in the registry; only the nursery that started a runInActor actor has its result`);
-        },
-        *cancelActor(options) {
-          if (!peer.connected) return;
-          if (options.hard) throw new TypeError('cancelActor({ hard: true }) is for the nursery that started the actor; a found portal can only ask it to stop');
-          peer.post({ type: 'cancel-actor', canceller: actor.uid });
-          // Its end of the connection closes as it exits; a process on this machine is then
-          // waited for until it is gone (its parent reaps it at once).
-          yield* peer.gone();
-          if (entry.host === hostname() && !entry.thread) yield* processGone(entry.pid);
-        },
-      }),
-    );
+    let portal = createPortal({
+      peer,
+      cancelTimeout: CANCEL_TIMEOUT_MS,
+      actor: { name: entry.name, uid: entry.uid, pid: entry.pid, address: entry.address, host: entry.host },
+      *result() {
+        throw new TypeError(`actor '${entry.name}' was found in the registry; only the nursery that started a runInActor actor has its result`);
+      },
+      *cancelActor(options) {
+        if (!peer.connected) return;
+        if (options.hard) throw new TypeError('cancelActor({ hard: true }) is for the nursery that started the actor; a found portal can only ask it to stop');
+        peer.post({ type: 'cancel-actor', canceller: actor.uid });
+        // Its end of the connection closes as it exits; a process on this machine is then
+        // waited for until it is gone (its parent reaps it at once).
+        yield* peer.gone();
+        if (entry.host === hostname() && !entry.thread) yield* processGone(entry.pid);
+      },
+    });
+    yield* provide({ portal, peer });
   });
 }
 
