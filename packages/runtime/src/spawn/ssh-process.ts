@@ -37,7 +37,7 @@ export interface SshOptions {
   /** The working directory there. */
   cwd: string;
   execArgv: string[];
-  /** Extra environment of the actor there (its `env` option; NODE_OPTIONS is passed on too). */
+  /** Extra environment of the actor there (its `env` option; see `forwardedEnv` for the rest). */
   env: Record<string, string>;
   typescript: TypeScriptSupport | null;
   /** The parent's TCP (WebSocket) addresses to dial back to. */
@@ -101,9 +101,7 @@ export function* startSshProcess(options: SshOptions): Operation<ChildHandle> {
     sentinel.track(sshPid, 'tree');
     record.onExit(() => sentinel.untrack(sshPid));
   }
-  let env: Record<string, string> = { ...options.env };
-  if (process.env.NODE_OPTIONS) env.NODE_OPTIONS = process.env.NODE_OPTIONS;
-  if (process.env.HARROW_LOGLEVEL) env.HARROW_LOGLEVEL = process.env.HARROW_LOGLEVEL;
+  let env = { ...forwardedEnv(), ...options.env };
   let loader = options.typescript ? [options.typescript.loader, options.typescript.api] : ['-', '-'];
   ssh.stdin!.write(`${JSON.stringify({
     cookie: process.env.HARROW_COOKIE,
@@ -167,6 +165,20 @@ export function* startSshProcess(options: SshOptions): Operation<ChildHandle> {
       else ssh.unref();
     },
   };
+}
+
+/**
+ * What of this process's environment the actor there gets: node's own options (NODE_OPTIONS, as
+ * good as execArgv) and the runtime's settings (HARROW_*), not the rest, which belongs to this
+ * machine (PATH, HOME). The cookie goes in the bootstrap itself.
+ */
+function forwardedEnv(): Record<string, string> {
+  let env: Record<string, string> = {};
+  for (let [key, value] of Object.entries(process.env)) {
+    if (value === undefined || key === 'HARROW_COOKIE' || key === 'HARROW_SSH_COMMAND') continue;
+    if (key === 'NODE_OPTIONS' || key.startsWith('HARROW_')) env[key] = value;
+  }
+  return env;
 }
 
 /** The actor's exit from ssh's: the stub exits 128 + a signal's number for a signal; 255 is ssh's own failure. */
