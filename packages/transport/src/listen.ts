@@ -1,5 +1,6 @@
 import { ensure, resource, until, type Operation, type Stream } from 'effection';
 import { toAddress, type Address } from './address.ts';
+import { handshakeSettings, startHandshake, type AuthOptions, type Handshake } from './authenticate.ts';
 import type { Server, ServerEvents } from './carrier.ts';
 import { createChannel, type Channel, type ChannelOptions } from './channel.ts';
 import { DEFAULT_MAX_FRAME_BYTES } from './framing.ts';
@@ -14,6 +15,25 @@ import type { Wire } from './wire.ts';
 export interface Listener extends Stream<Channel, void> {
   /** The bound address, with the real port when port 0 was asked for. */
   readonly address: string;
+  /** How many connections failed the cookie handshake so far (always 0 without a cookie, and on `uds://`). */
+  readonly rejected: number;
+}
+
+/** A connection turned away at the handshake, as `onRejected` reports it. */
+export interface Rejection {
+  /** Who it was: the listener's address and the peer's host and port. */
+  peer: string;
+  /** What went wrong, e.g. `its proof is wrong: …` or `no handshake within 5000 ms (0 of 69 bytes received)`. */
+  reason: string;
+}
+
+/** What `listen` takes: the channel tuning of every accepted channel, the cookie, and who hears of rejections. */
+export interface ListenOptions extends ChannelOptions, AuthOptions {
+  /**
+   * Called for each connection turned away at the handshake (after it is counted in
+   * `rejected`), from the socket's event: log it, do not throw.
+   */
+  onRejected?: (rejection: Rejection) => void;
 }
 
 /**
@@ -24,6 +44,13 @@ export interface Listener extends Stream<Channel, void> {
  * A connection that fails (a peer that disconnects mid-frame, sends garbage or an oversize
  * header) fails only its own channel; the listener keeps accepting. If the listening socket
  * itself fails, the stream of connections ends with that `TransportError`.
+ *
+ * With a `cookie`, a TCP or WebSocket connection becomes a channel only once both ends have
+ * proved they hold it (an HMAC-SHA256 challenge-response over fresh nonces; the cookie itself
+ * never crosses). A peer that fails, stalls past `handshakeTimeout` or skips the handshake is
+ * disconnected before any byte of it is decoded, counted in `rejected` and reported to
+ * `onRejected`; it never reaches the stream. Handshakes run side by side: a slow one holds up
+ * no other. A `uds://` listener ignores the cookie.
  *
  * @example
  * ```ts
@@ -37,18 +64,48 @@ export interface Listener extends Stream<Channel, void> {
  *   });
  *   yield* each.next();
  * }
+ *
+ * // Over TCP, only for peers that hold the same cookie:
+ * let guarded = yield* listen('tcp://0.0.0.0:7000', {
+ *   cookie: process.env.HARROW_COOKIE,
+ *   onRejected: ({ peer, reason }) => logger.warn({ peer, reason }, 'connection rejected'),
+ * });
  * ```
  */
-export function listen(address: Address | string, options: ChannelOptions = {}): Operation<Listener> {
+export function listen(address: Address | string, options: ListenOptions = {}): Operation<Listener> {
   return resource(function* (provide) {
     let target = toAddress(address);
+    let settings = handshakeSettings(options);
+    let guard = target.kind === 'uds' ? undefined : settings;
     let connections = new Mailbox<Channel>();
     let open = new Set<Channel>();
+    let handshakes = new Set<Handshake>();
+    let rejected = 0;
+    let admit = (wire: Wire) => {
+      let channel = createChannel(untrackOnClose(wire, () => open.delete(channel)), options);
+      open.add(channel);
+      connections.push(channel);
+    };
     let events: ServerEvents = {
       accept(wire) {
-        let channel = createChannel(untrackOnClose(wire, () => open.delete(channel)), options);
-        open.add(channel);
-        connections.push(channel);
+        if (!guard) return admit(wire);
+        // Settled already if the wire failed at once; the callbacks then run before `handshake` is set.
+        let settled = false;
+        let handshake: Handshake | undefined;
+        handshake = startHandshake(wire, 'server', guard, {
+          authenticated(authenticated) {
+            settled = true;
+            if (handshake) handshakes.delete(handshake);
+            admit(authenticated);
+          },
+          failed(reason) {
+            settled = true;
+            if (handshake) handshakes.delete(handshake);
+            rejected++;
+            options.onRejected?.({ peer: wire.peer, reason });
+          },
+        });
+        if (!settled) handshakes.add(handshake);
       },
       failed(error) {
         connections.fail(error);
@@ -58,11 +115,16 @@ export function listen(address: Address | string, options: ChannelOptions = {}):
     yield* ensure(function* () {
       connections.end();
       connections.clear();
+      for (let handshake of handshakes) handshake.cancel();
+      handshakes.clear();
       for (let channel of open) channel.destroy();
       yield* server.stop();
     });
     yield* provide({
       address: server.address,
+      get rejected() {
+        return rejected;
+      },
       *[Symbol.iterator]() {
         return connections;
       },

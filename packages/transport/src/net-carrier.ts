@@ -47,8 +47,10 @@ function* serve(
   events: ServerEvents,
   boundAddress: (server: net.Server) => string,
 ): Operation<Server> {
+  // Connections are named by the address bound (the real port), known once listening.
+  let address = requested;
   let server = net.createServer({ noDelay: true }, (socket) => {
-    events.accept(socketWire(socket, `${requested} (peer ${socket.remoteAddress ?? 'local'}:${socket.remotePort ?? ''})`));
+    events.accept(socketWire(socket, `${address} (peer ${socket.remoteAddress ?? 'local'}:${socket.remotePort ?? ''})`));
   });
   yield* action<void>((resolve, reject) => {
     let failed = (error: Error) => reject(new TransportError(`cannot listen on ${requested}: ${error.message}`, { cause: error }));
@@ -63,7 +65,7 @@ function* serve(
   // A listening server that still emits 'error' is broken (the accepted sockets report their own
   // errors): its listener ends with it, and says why.
   server.on('error', (error) => events.failed(new TransportError(`the listener on ${requested} failed: ${error.message}`, { cause: error })));
-  let address = boundAddress(server);
+  address = boundAddress(server);
   return {
     address,
     *stop() {

@@ -17,8 +17,10 @@ export function* listenWs(host: string, port: number, path: string, events: Serv
   let requested = formatAddress({ kind: 'ws', host, port, path });
   let http = createServer();
   let wss = new WebSocketServer({ server: http, path, maxPayload });
+  // Connections are named by the address bound (the real port), known once listening.
+  let address = requested;
   wss.on('connection', (ws: WebSocket, request: IncomingMessage) => {
-    let peer = `${requested} (peer ${request.socket.remoteAddress}:${request.socket.remotePort})`;
+    let peer = `${address} (peer ${request.socket.remoteAddress}:${request.socket.remotePort})`;
     events.accept(socketWire(createWebSocketStream(ws), peer));
   });
   let listening = false;
@@ -37,9 +39,9 @@ export function* listenWs(host: string, port: number, path: string, events: Serv
   });
   listening = true;
   http.on('error', failed);
-  let bound = (http.address() as AddressInfo).port;
+  address = formatAddress({ kind: 'ws', host, port: (http.address() as AddressInfo).port, path });
   return {
-    address: formatAddress({ kind: 'ws', host, port: bound, path }),
+    address,
     *stop() {
       for (let client of wss.clients) client.terminate();
       yield* action<void>((resolve) => {

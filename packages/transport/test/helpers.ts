@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { action, each, resource, sleep, spawn, type Operation, type Subscription } from 'effection';
-import { connect, listen, parseAddress, usePortChannel, type Channel, type ChannelOptions, type Listener } from '../src/index.ts';
+import { connect, listen, parseAddress, usePortChannel, type Channel, type ConnectOptions, type Listener, type ListenOptions } from '../src/index.ts';
 
 /** A fresh temporary directory for the current scope, removed when it ends. */
 export function useTempDir(): Operation<string> {
@@ -64,8 +64,8 @@ export interface Pair {
   server: Channel;
 }
 
-/** A connected pair of channels over `kind`, open for as long as the scope lasts. */
-export function* usePair(kind: NetKind | 'port', options: ChannelOptions = {}): Operation<Pair> {
+/** A connected pair of channels over `kind`, open for as long as the scope lasts (the options go to both ends). */
+export function* usePair(kind: NetKind | 'port', options: ListenOptions & ConnectOptions = {}): Operation<Pair> {
   if (kind === 'port') {
     let { port1, port2 } = new MessageChannel();
     let client = yield* usePortChannel(port1, options);
