@@ -1,11 +1,13 @@
 /**
  * `@harrow/transport` against the raw Unix socket, same payload and same process topology: the
  * peer is a separate process (bench/peers/transport.ts) serving through `listen`, the bench
- * connects with `connect`.
+ * connects with `connect`. Then the cost of the cookie handshake: `connect` over loopback TCP
+ * with a cookie beside one without, both ends in the bench process.
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { scoped, type Operation } from 'effection';
-import { connect } from '@harrow/transport';
+import { each, scoped, spawn, type Operation } from 'effection';
+import { connect, listen, type ConnectOptions, type Listener } from '@harrow/transport';
 import { usePeer } from '../lib/child.ts';
 import { measureRoundTrips, measureThroughput, ROUND_TRIPS, STREAM } from '../lib/measure.ts';
 import { message, seqOf, type Command } from '../lib/payload.ts';
@@ -34,6 +36,7 @@ export const transport: Suite = {
       }
       yield* stream(bench, address);
     });
+    yield* tcpConnect(bench);
   },
 };
 
@@ -70,4 +73,68 @@ function* stream(bench: BenchContext, address: string): Operation<void> {
   });
   bench.log(`transport.stream: ${result.runs.map((r) => Math.round(r)).join(', ')} msgs/s`);
   bench.record({ metric: 'transport.stream', unit: 'msgs/s', value: result.value, baseline: 'raw.uds.stream.batched', target: '>=0.7', note: `median of ${result.runs.length} runs of ${STREAM.count.toLocaleString('en-US')}` });
+}
+
+/** Connections per kind: untimed, then timed. */
+const CONNECTS = { warmup: 50, samples: 500 };
+
+/**
+ * `tcp.connect` and `tcp.auth.connect`: the time for `connect` to return a channel over loopback
+ * TCP, to a listener without a cookie and to one with (whose `connect` returns only once both
+ * sides have proved the cookie: one more round trip and four HMACs). Both listeners are in this
+ * process; the two kinds take turns, each connection closed (untimed) before the next.
+ */
+function* tcpConnect(bench: BenchContext): Operation<void> {
+  yield* scoped(function* () {
+    let cookie = randomBytes(32);
+    let plain = yield* acceptAll(yield* listen('tcp://127.0.0.1:0'));
+    let guarded = yield* acceptAll(yield* listen('tcp://127.0.0.1:0', { cookie }));
+    let plainTimes: number[] = [];
+    let authTimes: number[] = [];
+    for (let i = 0; i < CONNECTS.warmup + CONNECTS.samples; i++) {
+      let timed = i >= CONNECTS.warmup;
+      // Alternate which goes first, so that neither always follows the other's teardown.
+      for (let auth of i % 2 === 0 ? [false, true] : [true, false]) {
+        let ms = yield* timeConnect(auth ? guarded.address : plain.address, auth ? { cookie } : {});
+        if (timed) (auth ? authTimes : plainTimes).push(ms);
+      }
+    }
+    if (guarded.rejected !== 0) throw new Error(`tcp.auth.connect: ${guarded.rejected} connections rejected`);
+    let p = summarize(plainTimes);
+    let a = summarize(authTimes);
+    let line = (s: Summary) => `median ${s.median.toFixed(3)} ms, p99 ${s.p99.toFixed(3)} ms (n ${s.n}, min ${s.min.toFixed(3)}, max ${s.max.toFixed(1)})`;
+    bench.log(`tcp.connect: ${line(p)}`);
+    bench.log(`tcp.auth.connect: ${line(a)}`);
+    let note = `median of ${p.n} after ${CONNECTS.warmup} warm-up, in turns`;
+    bench.record({ metric: 'tcp.connect', unit: 'ms', value: p.median, note: `connect(), no cookie; ${note}` });
+    bench.record({ metric: 'tcp.auth.connect', unit: 'ms', value: a.median, baseline: 'tcp.connect', note: `connect() with the cookie handshake; ${note}; p99 ${a.p99.toFixed(2)}` });
+  });
+}
+
+/** Serve `listener` for as long as the scope lasts: hold each channel until its peer closes it. */
+function* acceptAll(listener: Listener): Operation<Listener> {
+  yield* spawn(function* () {
+    for (let channel of yield* each(listener)) {
+      yield* spawn(function* () {
+        let inbox = yield* channel.messages;
+        try {
+          while (!(yield* inbox.next()).done);
+        } catch {
+          // a peer that reset the connection: nothing to close gracefully
+        }
+        yield* channel.close();
+      });
+      yield* each.next();
+    }
+  });
+  return listener;
+}
+
+/** Milliseconds for `connect` to return; the channel is closed (untimed) before this returns. */
+function* timeConnect(address: string, options: ConnectOptions): Operation<number> {
+  return yield* scoped(function* () {
+    let start = performance.now();
+    yield* connect(address, options);
+    return performance.now() - start;
+  });
 }
