@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { createConnection, type Socket } from 'node:net';
+import { encode, frameHeader, parseAddress } from '@harrow/transport';
 import { describe, expect, it } from 'vitest';
 import { alive, perTest, startProgram, waitFor } from './helpers.ts';
 
@@ -42,3 +45,47 @@ describe('joining a running tree by its registry address', () => {
     await waitFor(() => !alive(pid), 5000, 'the hub to exit');
   }, 60_000);
 });
+
+describe('a tree listening on TCP, against peers that do not hold its cookie', () => {
+  perTest();
+
+  it('disconnects garbage, a call without handshake, a wrong proof and silence within the deadline, and keeps serving', async () => {
+    let tree = startProgram(hub, [], { ...cookie, HARROW_HANDSHAKE_TIMEOUT: '400' });
+    try {
+      let address = (await tree.line(/^registry /)).split(' ')[1]!;
+      let { port } = parseAddress(address) as { port: number };
+      let call = encode({ type: 'call', cid: 2, kind: 'run', module: 'harrow:runtime', fn: 'listActors', args: [] });
+      let attacks: Record<string, (socket: Socket) => void> = {
+        garbage: (socket) => socket.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')),
+        'a call frame without handshake': (socket) => socket.write(Buffer.concat([frameHeader(call.length), call])),
+        'a wrong proof': (socket) => socket.once('data', () => socket.write(Buffer.concat([Buffer.from('HRWA\x01'), randomBytes(64)]))),
+        silence: () => {},
+      };
+      let outcomes = await Promise.all(Object.entries(attacks).map(([name, attack]) => closedWithin(port, attack).then((ms) => [name, ms] as const)));
+      for (let [name, ms] of outcomes) expect(ms, name).toBeLessThan(400 + 600);
+      // None of it reached the protocol: the registry still answers a program with the cookie.
+      let visitorRun = startProgram(visitor, [address], cookie);
+      expect(await visitorRun.exited, visitorRun.stderr).toEqual({ code: 0, signal: null });
+      expect(visitorRun.lines).toContain('noted 1');
+      expect(tree.stderr).toMatch(/refused a connection that failed the handshake/);
+    } finally {
+      tree.process.kill('SIGTERM');
+      await tree.exited;
+    }
+  }, 60_000);
+});
+
+/** Connect to `port`, do `attack`, and resolve with how long (ms) until the other side closed the connection. */
+function closedWithin(port: number, attack: (socket: Socket) => void): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let socket = createConnection({ host: '127.0.0.1', port });
+    let opened = 0;
+    socket.on('connect', () => {
+      opened = Date.now();
+      attack(socket);
+    });
+    socket.on('data', () => {});
+    socket.on('error', () => {});
+    socket.on('close', () => (opened ? resolve(Date.now() - opened) : reject(new Error('never connected'))));
+  });
+}

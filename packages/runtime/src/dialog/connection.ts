@@ -2,7 +2,7 @@ import { connect, TransportError } from '@harrow/transport';
 import { resource, spawn, type Operation } from 'effection';
 import type { Actor } from '../actor/actor.ts';
 import { Peer } from './peer.ts';
-import { serveCall } from './serve.ts';
+import { handshakeTimeout, serveCall } from './serve.ts';
 
 /**
  * A connection from `actor` to another actor's address, as a `Peer` that calls can be made
@@ -16,7 +16,7 @@ export function openConnection(
   options: NonNullable<Parameters<typeof connect>[1]> & { brokenWith?: (error: Error) => Error } = {},
 ): Operation<Peer> {
   return resource(function* (provide) {
-    let channel = yield* connect(address, { cookie: process.env.HARROW_COOKIE, ...options });
+    let channel = yield* connect(address, { cookie: process.env.HARROW_COOKIE, handshakeTimeout: handshakeTimeout(), ...options });
     let peer = new Peer(channel, { actor, parity: 1, serve: serveCall });
     yield* spawn(function* readConnection() {
       let error = yield* peer.run();

@@ -67,6 +67,12 @@ export function* serveListener(listener: Listener, actor: Actor): Operation<void
   }
 }
 
+/** How long a peer has to prove it holds the cookie: `HARROW_HANDSHAKE_TIMEOUT` ms, else the transport's default (5000). */
+export function handshakeTimeout(): number | undefined {
+  let ms = Number(process.env.HARROW_HANDSHAKE_TIMEOUT);
+  return ms > 0 ? ms : undefined;
+}
+
 /**
  * Listen on `address` and serve calls there for as long as the current scope lasts; returns the
  * bound address. A TCP or WebSocket peer must first prove it holds the tree's cookie
@@ -75,6 +81,7 @@ export function* serveListener(listener: Listener, actor: Actor): Operation<void
 export function* serveAddress(address: string, actor: Actor): Operation<string> {
   let listener = yield* listen(address, {
     cookie: process.env.HARROW_COOKIE,
+    handshakeTimeout: handshakeTimeout(),
     onRejected(rejection) {
       actor.log.warn({ peer: rejection.peer, reason: rejection.reason }, 'refused a connection that failed the handshake');
     },
