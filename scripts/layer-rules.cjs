@@ -6,7 +6,7 @@
 
 /** packages/runtime/src, top floor first; each entry is one floor. */
 const RUNTIME_FLOORS = [
-  ['entry'], // what node runs to become an actor or a runSync worker
+  ['entry', 'cli'], // what node runs to become an actor or a runSync worker; the harrow command
   ['index.ts'], // the public surface
   ['discovery'], // finding actors by name (portals on them), openRoot
   ['nursery'], // nurseries, the parent's view of a child actor, portals, the root

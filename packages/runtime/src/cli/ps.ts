@@ -1,0 +1,125 @@
+import { all, race, scoped, sleep, spawn, type Operation } from 'effection';
+import { maybeCurrentActor, type Actor } from '../actor/actor.ts';
+import { connectPortal } from '../discovery/found-portal.ts';
+import { queryRegistry } from '../discovery/find.ts';
+import { openRoot } from '../discovery/open-root.ts';
+import type { RegistryEntry } from '../registry/entry.ts';
+import { actorStatus } from '../registry/service.ts';
+import { renderTree, type PsRow } from './render.ts';
+
+/**
+ * What `harrow ps` does, as `harrow.ts` parsed it from the command line.
+ *
+ * @example
+ * ```ts
+ * let options: PsOptions = { registry: 'tcp://10.0.0.5:7357', watch: true, interval: 2000 };
+ * ```
+ */
+export interface PsOptions {
+  /** The tree's registry: its root's address (`tcp://host:port`, `ws://…`, or a local `uds://…`). */
+  registry: string;
+  /** Redraw every `interval` ms until halted (Ctrl-C). */
+  watch?: boolean;
+  /** ms between frames with `watch`. Default 1000. */
+  interval?: number;
+  /** ms to wait for the registry to accept us before giving up. Default 5000. */
+  timeout?: number;
+  /** ms each actor has to tell its calls in flight; one that has not is shown with `?`. Default 1000. */
+  statusTimeout?: number;
+  /** Where frames go. Default: stdout. */
+  write?: (text: string) => void;
+  /** Clear the screen before each frame of `watch` (a terminal). Default: when stdout is one. */
+  clear?: boolean;
+}
+
+/**
+ * The registry at `address` did not accept us within the time given: nothing answers there, or
+ * something that does not speak harrow's protocol.
+ *
+ * @example
+ * ```ts
+ * throw new RegistryTimeoutError('tcp://10.0.0.5:7357', 5000);
+ * ```
+ */
+export class RegistryTimeoutError extends Error {
+  override name = 'RegistryTimeoutError';
+  constructor(
+    readonly address: string,
+    readonly timeout: number,
+  ) {
+    super(`no answer from the registry at ${address} within ${timeout} ms`);
+  }
+}
+
+/** Clear the screen and put the cursor home: what `watch` does between frames on a terminal. */
+const CLEAR = '\x1b[H\x1b[2J\x1b[3J';
+
+/**
+ * `harrow ps`: join the tree's registry as a root of our own (named `harrow-ps`, which is left
+ * out of what is shown), list every actor registered there with the calls each is serving, and
+ * print the tree; with `watch`, again every `interval` ms until halted. Fails with the
+ * transport's error when the registry cannot be reached or refuses our cookie (`HARROW_COOKIE`),
+ * with `RegistryTimeoutError` when it does not answer, and when the registry goes away while
+ * watching.
+ *
+ * @example
+ * ```ts
+ * await run(() => ps({ registry: 'tcp://127.0.0.1:7357' }));
+ * ```
+ */
+export function* ps(options: PsOptions): Operation<void> {
+  let write = options.write ?? ((text: string) => void process.stdout.write(text));
+  let clear = options.clear ?? process.stdout.isTTY === true;
+  let interval = options.interval ?? 1000;
+  yield* joined(options.registry, options.timeout ?? 5000);
+  let self = maybeCurrentActor()!;
+  for (let frame = 0; ; frame++) {
+    let rows = yield* snapshot(self, options.statusTimeout ?? 1000);
+    let lines = renderTree(rows, Date.now());
+    if (!options.watch) {
+      write(`${lines.join('\n')}\n`);
+      return;
+    }
+    let title = `harrow ps: ${options.registry}, every ${interval} ms, ${new Date().toLocaleTimeString()} (Ctrl-C to stop)`;
+    // On a terminal each frame replaces the last; in a pipe or a file they follow one another.
+    write(`${clear ? CLEAR : frame > 0 ? '\n' : ''}${title}\n${lines.join('\n')}\n`);
+    yield* sleep(interval);
+  }
+}
+
+/** Open our root, registered with the registry at `address`, or fail within `timeout` ms. */
+function* joined(address: string, timeout: number): Operation<void> {
+  let timer = yield* spawn(function* () {
+    yield* sleep(timeout);
+    throw new RegistryTimeoutError(address, timeout);
+  });
+  yield* openRoot({ name: 'harrow-ps', registry: address });
+  yield* timer.halt();
+}
+
+/** Every registered actor but `self`, each with its calls in flight if it told them within `timeout` ms. */
+function* snapshot(self: Actor, timeout: number): Operation<PsRow[]> {
+  let entries = (yield* queryRegistry()).filter((entry) => entry.uid !== self.uid);
+  return yield* all(entries.map((entry) => statusOf(entry, self, timeout)));
+}
+
+function* statusOf(entry: RegistryEntry, self: Actor, timeout: number): Operation<PsRow> {
+  let calls = yield* race([
+    scoped(function* () {
+      try {
+        let { portal } = yield* connectPortal(entry, self);
+        return (yield* portal.run(actorStatus)).callsInFlight;
+      } catch {
+        // Gone since it was listed, or not answering: shown as '?'.
+        return undefined;
+      }
+    }),
+    nothingAfter(timeout),
+  ]);
+  return calls === undefined ? { ...entry } : { ...entry, callsInFlight: calls };
+}
+
+function* nothingAfter(ms: number): Operation<undefined> {
+  yield* sleep(ms);
+  return undefined;
+}
