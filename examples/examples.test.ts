@@ -52,6 +52,12 @@ describe('examples', () => {
     expect(lines[2]).toMatch(/^frank \(pid \d+\) was cancelled; the nursery has 0 children left$/);
   });
 
+  it('a-trynamic-first-scene: two actors find each other by name and each has the other say hi', async () => {
+    let { lines } = await runExample('a-trynamic-first-scene');
+    // gretchen's answer is donny's own line, run in donny (and the other way round).
+    expect(lines).toEqual(['Alright... Action!', 'Hi my name is donny', 'Hi my name is gretchen', "CUTTTT CUUTT CUT!!! Donny!! You're supposed to say..."]);
+  });
+
   it('nested-tree: every actor has its own nursery, and the whole tree is gone at the end', async () => {
     let { lines, program } = await runExample('nested-tree', ['2', '2']);
     expect(lines[0]).toBe(`root (pid ${program.process.pid})`);
