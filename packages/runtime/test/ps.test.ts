@@ -3,12 +3,12 @@
  * program: a root listening on TCP with a daemon 'db'), and its parts on their own (the
  * renderer, the command line).
  */
-import { run, sleep, spawn, until } from 'effection';
+import { run, scoped, until } from 'effection';
 import { describe, expect, it } from 'vitest';
 import { parseCommand, UsageError } from '../src/cli/harrow.ts';
 import { formatUptime, renderTree, type PsRow } from '../src/cli/render.ts';
 import { currentActor, findActor, openNursery, openRoot } from '../src/index.ts';
-import { forever, noteCall } from './fixtures/discovery.ts';
+import { holdOpen } from './fixtures/discovery.ts';
 import { alive, perTest, startProgram, waitFor, type Program } from './helpers.ts';
 
 const hub = new URL('./programs/hub.ts', import.meta.url);
@@ -67,24 +67,24 @@ describe('harrow ps', () => {
     }
   });
 
-  // Known bug, for the runtime's owner (registry/service.ts, dialog/run.ts): actorStatus()
-  // subtracts itself from callsInFlight(), but a synchronous remote function such as
-  // actorStatus is answered inline and never counted, so one call in flight reads 0; and calls
-  // of async functions (ServedCall.settleWith) are not counted at all. When that is fixed this
-  // test fails: make it an it() again.
-  it.fails('counts the calls an actor is serving (CALLS)', async () => {
+  it('counts the calls an actor is serving (CALLS)', async () => {
     await run(function* () {
       let nursery = yield* openNursery();
       let worker = yield* nursery.startActor('worker', { enableModules: [new URL('./fixtures/discovery.ts', import.meta.url)] });
-      yield* spawn(() => worker.run(forever));
-      // One connection keeps its order: once this is answered, forever is running.
-      yield* sleep(20);
-      yield* worker.run(noteCall);
-      // The registry is this process's own, on a Unix socket: no cookie needed.
-      let ps = harrowPs(['--registry', currentActor().address], {});
-      let exit = yield* until(ps.exited);
-      expect(exit, ps.stderr).toEqual({ code: 0, signal: null });
-      expect(ps.lines.filter((line) => line !== '').map((line) => line.split(/\s+/).at(-1))).toEqual(['CALLS', '0', '1']);
+      let calls = function* () {
+        // The registry is this process's own, on a Unix socket: no cookie needed.
+        let ps = harrowPs(['--registry', currentActor().address], {});
+        let exit = yield* until(ps.exited);
+        expect(exit, ps.stderr).toEqual({ code: 0, signal: null });
+        return ps.lines.filter((line) => line !== '').map((line) => line.split(/\s+/).at(-1));
+      };
+      yield* scoped(function* () {
+        // Open once the context function has started: a call in flight until this scope ends.
+        yield* worker.openContext(holdOpen);
+        expect(yield* calls()).toEqual(['CALLS', '0', '1']);
+      });
+      // Closed, and its end confirmed by the worker: nothing in flight.
+      expect(yield* calls()).toEqual(['CALLS', '0', '0']);
       yield* nursery.cancel();
     });
   });

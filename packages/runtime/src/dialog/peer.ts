@@ -5,6 +5,18 @@ import type { ActorRef } from '../base/errors.ts';
 import { parseMessage, type ActorMessage, type CallKind, type DialogMessage, type Message } from './protocol.ts';
 import { markOf } from '../base/remote.ts';
 
+/** Calls from other actors this actor (process or thread) is serving, over all its connections. */
+let served = 0;
+
+/**
+ * How many calls from other actors this actor is serving now (`harrow ps`): each served dialog
+ * from its registration to its end. A synchronous function's call ends before it is ever
+ * registered, and is not counted.
+ */
+export function callsInFlight(): number {
+  return served;
+}
+
 /** One call and everything it leads to, as seen by one side. */
 export interface Dialog {
   receive(message: DialogMessage): void;
@@ -118,11 +130,17 @@ export class Peer {
   }
 
   register(cid: number, dialog: Dialog): void {
+    if (this.serving(cid) && !this.dialogs.has(cid)) served++;
     this.dialogs.set(cid, dialog);
   }
 
   unregister(cid: number): void {
-    this.dialogs.delete(cid);
+    if (this.dialogs.delete(cid) && this.serving(cid)) served--;
+  }
+
+  /** Whether `cid` is a call from the other side (numbered with its parity), which this side serves. */
+  private serving(cid: number): boolean {
+    return cid % 2 !== this.nextCid % 2;
   }
 
   /** Whether messages can still be sent: the other side has not gone, and this side has not closed the connection. */
@@ -198,6 +216,7 @@ export class Peer {
     if (this.brokenWith) return;
     this.brokenWith = error;
     let dialogs = [...this.dialogs.values()];
+    for (let cid of this.dialogs.keys()) if (this.serving(cid)) served--;
     this.dialogs.clear();
     for (let dialog of dialogs) dialog.broken(error);
     let listeners = this.brokenListeners;

@@ -1,12 +1,5 @@
 import { ensure, scoped, type Operation, type Scope, type Task } from 'effection';
 
-let inFlight = 0;
-
-/** How many calls this actor (process or thread) is serving now, for `harrow ps`. */
-export function callsInFlight(): number {
-  return inFlight;
-}
-
 /** How a served call's operation ended; `undefined` when it was halted before it could. */
 export type ServedOutcome = { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
 
@@ -22,12 +15,8 @@ export type ServedOutcome = { ok: true; value: unknown } | { ok: false; error: u
 export function runServed(calls: Scope, operation: Operation<unknown>, answer: (outcome: ServedOutcome) => void): Task<void> {
   return calls.run(function* servedCall() {
     let outcome: ServedOutcome;
-    inFlight++;
     // Registered first, so it runs last.
-    yield* ensure(() => {
-      inFlight--;
-      answer(outcome);
-    });
+    yield* ensure(() => answer(outcome));
     try {
       outcome = { ok: true, value: yield* scoped(() => operation) };
     } catch (error) {

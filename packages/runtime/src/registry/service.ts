@@ -2,7 +2,7 @@ import { suspend } from 'effection';
 import { currentActor } from '../actor/actor.ts';
 import { remote, RUNTIME_MODULE } from '../base/remote.ts';
 import type { Context } from '../dialog/context.ts';
-import { callsInFlight } from '../dialog/served-task.ts';
+import { callsInFlight } from '../dialog/peer.ts';
 import { isRegistryEntry, type RegistryEntry } from './entry.ts';
 import type { Registry } from './registry.ts';
 
@@ -70,7 +70,10 @@ export interface ActorStatus {
   callsInFlight: number;
 }
 
-/** This actor's status, asked by `harrow ps`: the user's calls it serves, not this one nor the runtime's own. */
+/**
+ * This actor's status, asked by `harrow ps`: the calls it serves, not the runtime's own (nor
+ * this one, a synchronous function, never counted).
+ */
 export const actorStatus = remote(runtimeModule, function actorStatus(): ActorStatus {
-  return { callsInFlight: Math.max(0, callsInFlight() - ownCalls - 1) };
+  return { callsInFlight: callsInFlight() - ownCalls };
 });
