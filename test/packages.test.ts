@@ -5,7 +5,7 @@
  * TypeScript one type-checked with `tsc` against the installed declarations and run with tsx.
  * Needs the npm registry (for effection, msgpackr, ws, pino, tsx).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -75,6 +75,7 @@ describe('the packages, installed from their tarballs outside the workspace', ()
     writeFileSync(join(project, 'uses-ts.mjs'), USES_TS);
     writeFileSync(join(project, 'double.ts'), DOUBLE);
     writeFileSync(join(project, 'registry200.mjs'), REGISTRY200);
+    writeFileSync(join(project, 'hold.mjs'), HOLD);
   }, 600_000);
 
   it('installs what the packages need and nothing of the workspace', () => {
@@ -157,6 +158,28 @@ describe('the packages, installed from their tarballs outside the workspace', ()
     expect(left).toBe('left 1');
     await expectNoLeaks(tag);
   }, 180_000);
+
+  it('installs the harrow bin, whose ps prints a running program\'s tree', async () => {
+    let tag = tagProcesses();
+    let program = spawn(process.execPath, ['hold.mjs'], { cwd: project, env: userEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
+    let exited = new Promise((resolve) => program.on('exit', resolve));
+    try {
+      let address = await new Promise<string>((resolve, reject) => {
+        program.stdout!.setEncoding('utf8');
+        program.stdout!.once('data', (line: string) => resolve(line.trim()));
+        program.once('exit', () => reject(new Error('hold.mjs exited before printing its address')));
+      });
+      let { stdout } = await run(join(project, 'node_modules', '.bin', 'harrow'), ['ps', '--registry', address], project);
+      let lines = stdout.trim().split('\n');
+      expect(lines[0]).toMatch(/^NAME +UID +PID +HOST +UPTIME +CALLS$/);
+      expect(lines.slice(1).map((line) => line.trim().split(/\s+/)[0])).toEqual(['root', '└─']);
+      expect(lines[2]).toContain('held');
+    } finally {
+      program.kill('SIGTERM');
+      await exited;
+    }
+    await expectNoLeaks(tag);
+  }, 60_000);
 
   it('runs the TypeScript program under tsx, its actors inheriting it', async () => {
     let tag = tagProcesses();
@@ -245,6 +268,17 @@ await main(function* () {
   yield* nursery.cancel();
   while ((yield* queryRegistry()).length > 1) yield* sleep(1);
   console.log('left', (yield* queryRegistry()).length);
+});
+`;
+
+const HOLD = `import { main, suspend } from 'effection';
+import { currentActor, openNursery } from '@harrow/runtime';
+
+await main(function* () {
+  let nursery = yield* openNursery();
+  yield* nursery.startActor('held');
+  console.log(currentActor().address);
+  yield* suspend();
 });
 `;
 
