@@ -2,7 +2,7 @@ import { run, scoped, sleep, spawn } from 'effection';
 import { describe, expect, it } from 'vitest';
 import { findActor, openNursery, queryRegistry, TimeoutError, waitForActor } from '../src/index.ts';
 import { askByName, holdSubtree, identify, registryNames, waitAndAsk } from './fixtures/discovery.ts';
-import { alive, perTest, waitFor } from './helpers.ts';
+import { alive, failureOf, perTest } from './helpers.ts';
 
 const discovery = new URL('./fixtures/discovery.ts', import.meta.url);
 
@@ -53,10 +53,10 @@ describe('the registry', () => {
       let answer = yield* spawn(() => first.run(waitAndAsk, 'second', 10_000));
       yield* nursery.startActor('second', { enableModules: [discovery] });
       expect(yield* answer).toBe('second');
-      let error = yield* failure(() => first.run(waitAndAsk, 'never', 200));
+      let error = yield* failureOf(() => first.run(waitAndAsk, 'never', 200));
       expect(error).toMatchObject({ name: 'RemoteActorError', type: 'TimeoutError' });
       expect((error as Error).message).toContain("'never'");
-      let local = yield* failure(() => waitForActor('never', { timeout: 50 }));
+      let local = yield* failureOf(() => waitForActor('never', { timeout: 50 }));
       expect(local).toBeInstanceOf(TimeoutError);
       expect(local).toMatchObject({ actor: 'never', timeout: 50 });
       yield* nursery.cancel();
@@ -75,7 +75,7 @@ describe('the registry', () => {
         return first;
       });
       // The finder's scope is over: its portal's connection is closed, the actor is not.
-      let error = yield* failure(() => kept.run(identify));
+      let error = yield* failureOf(() => kept.run(identify));
       expect(String(error)).toMatch(/closed|cannot send|gone/);
       expect(nursery.children.map((child) => child.uid)).toEqual([daemon.actor.uid]);
       expect(yield* daemon.run(identify)).toMatchObject({ name: 'shared' });
@@ -98,15 +98,6 @@ describe('the registry', () => {
   });
 
 });
-
-function* failure(body: () => import('effection').Operation<unknown>) {
-  try {
-    yield* body();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
-}
 
 function* until(check: () => boolean) {
   while (!check()) yield* sleep(5);

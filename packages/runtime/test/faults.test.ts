@@ -12,7 +12,7 @@ import { race, run, scoped, sleep, spawn, until, withResolvers, type Operation }
 import { describe, expect, it } from 'vitest';
 import { ActorGroupError, BrokenActorError, RemoteActorError, TransportError, openNursery, type Portal } from '../src/index.ts';
 import { countUp, naturals, severParent, startBranches, startedThenDie, type Sever } from './fixtures/faults.ts';
-import { alive, expectNoLeaks, failureOf, markers, perTest, startProgram, tagged, waitFor } from './helpers.ts';
+import { alive, expectNoLeaks, failureOf, markers, parentOf, perTest, startProgram, tagged, waitFor } from './helpers.ts';
 
 const faults = new URL('./fixtures/faults.ts', import.meta.url);
 const faultsRoot = new URL('./programs/faults-root.ts', import.meta.url);
@@ -37,14 +37,6 @@ function procState(pid: number): string | undefined {
   }
 }
 
-function parentOf(pid: number): number | undefined {
-  try {
-    let stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
-}
 
 function isNode(pid: number): boolean {
   try {

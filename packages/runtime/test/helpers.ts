@@ -69,6 +69,16 @@ function procStat(pid: number): { state: string; ppid: number; exiting: boolean 
  * (its memory released, so its environment unreadable) is gone in all but its process-table
  * entry, and `tagged` cannot see it any more either.
  */
+/** The parent pid of `pid`, from /proc; undefined once it is gone. */
+export function parentOf(pid: number): number | undefined {
+  try {
+    let stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 export function alive(pid: number): boolean {
   let stat = procStat(pid);
   return stat !== undefined && stat.state !== 'Z' && !stat.exiting;

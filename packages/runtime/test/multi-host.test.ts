@@ -2,7 +2,7 @@ import { run, spawn, sleep } from 'effection';
 import { describe, expect, it } from 'vitest';
 import { ActorBootError, findActor, openNursery, openRoot, queryRegistry } from '../src/index.ts';
 import { spinForever, whereAmI } from './fixtures/remote-host.ts';
-import { alive, expectNoLeaks, perTest, startProgram, waitFor } from './helpers.ts';
+import { alive, expectNoLeaks, failureOf, perTest, startProgram, waitFor } from './helpers.ts';
 import { secondHostPerFile, secondHostSupport } from './second-host.ts';
 
 const support = secondHostSupport();
@@ -95,10 +95,10 @@ describe.skipIf(!support.ok)('actors on another host, over ssh', () => {
     await run(function* () {
       yield* rootOnVeth();
       let nursery = yield* openNursery();
-      let noDirectory = yield* failure(() => nursery.startActor('lost', { host: peer.host.hostAlias, cwd: '/no/such/directory' }));
+      let noDirectory = yield* failureOf(() => nursery.startActor('lost', { host: peer.host.hostAlias, cwd: '/no/such/directory' }));
       expect(noDirectory).toBeInstanceOf(ActorBootError);
       expect((noDirectory as Error).message).toMatch(/\/no\/such\/directory/);
-      let badFlag = yield* failure(() => nursery.startActor('flagged', { host: peer.host.hostAlias, execArgv: ['--no-such-node-flag'] }));
+      let badFlag = yield* failureOf(() => nursery.startActor('flagged', { host: peer.host.hostAlias, execArgv: ['--no-such-node-flag'] }));
       expect(badFlag).toBeInstanceOf(ActorBootError);
       expect((badFlag as Error).message).toMatch(/--no-such-node-flag/);
     });
@@ -125,13 +125,4 @@ function* settled(left: () => number[]) {
   let until = Date.now() + 2000;
   while (left().length > 0 && Date.now() < until) yield* sleep(10);
   expect(left()).toEqual([]);
-}
-
-function* failure(body: () => import('effection').Operation<unknown>) {
-  try {
-    yield* body();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
 }

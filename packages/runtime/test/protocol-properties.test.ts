@@ -80,7 +80,8 @@ function isBoxedError(value: unknown): boolean {
 function isSpawnSpec(value: unknown): boolean {
   return isObject(value) && isString(value.name) && isString(value.uid) && isRef(value.parent) && isObject(value.parent) && isString(value.parent.address) && isString(value.treeDir) &&
     isArrayOf(value.enableModules, isString) && isString(value.loglevel) &&
-    optional(value.main, (main) => isObject(main) && (main.module === null || isString(main.module)) && isString(main.fn) && Array.isArray(main.args));
+    optional(value.main, (main) => isObject(main) && (main.module === null || isString(main.module)) && isString(main.fn) && Array.isArray(main.args)) &&
+    optional(value.registry, (registry) => isArrayOf(registry, isString)) && optional(value.listen, (listen) => isArrayOf(listen, isString));
 }
 
 const KINDS = ['run', 'stream', 'context'];
@@ -88,9 +89,11 @@ const KINDS = ['run', 'stream', 'context'];
 const SHAPES: Record<string, (message: Shape) => boolean> = {
   booted: (m) => isInteger(m.pid),
   spawn: (m) => isSpawnSpec(m.spec),
-  ready: (m) => isInteger(m.pid) && isString(m.address),
+  'dial-back': (m) => isString(m.token) && isInteger(m.pid),
+  ready: (m) => isInteger(m.pid) && isString(m.address) && isString(m.host),
   'boot-failed': (m) => isBoxedError(m.error),
   'cancel-actor': (m) => isString(m.canceller),
+  'cancel-requested': (m) => isString(m.canceller),
   failed: (m) => isBoxedError(m.error),
   call: (m) => isCid(m.cid) && KINDS.includes(m.kind as string) && (m.module === null || isString(m.module)) && isString(m.fn) && Array.isArray(m.args),
   started: (m) => isCid(m.cid) && 'value' in m,
@@ -173,6 +176,8 @@ const spec = fc.record(
     enableModules: fc.array(fc.string({ maxLength: 10 }), { maxLength: 2 }),
     loglevel: fc.constantFrom('warn', 'debug', 'silent'),
     main: fc.record({ module: modules, fn: names, args: fc.array(anything, { maxLength: 2 }) }),
+    registry: fc.array(fc.string({ maxLength: 10 }), { maxLength: 2 }),
+    listen: fc.array(fc.string({ maxLength: 10 }), { maxLength: 2 }),
   },
   { requiredKeys: ['name', 'uid', 'parent', 'treeDir', 'enableModules', 'loglevel'] },
 );
@@ -181,9 +186,10 @@ const spec = fc.record(
 const wellFormed: fc.Arbitrary<Shape> = fc.oneof(
   fc.record({ type: fc.constant('booted'), pid: fc.integer() }),
   fc.record({ type: fc.constant('spawn'), spec }),
-  fc.record({ type: fc.constant('ready'), pid: fc.integer(), address: fc.string({ maxLength: 10 }) }),
+  fc.record({ type: fc.constant('ready'), pid: fc.integer(), address: fc.string({ maxLength: 10 }), host: fc.string({ maxLength: 6 }) }),
+  fc.record({ type: fc.constant('dial-back'), token: fc.string({ maxLength: 10 }), pid: fc.integer() }),
   fc.record({ type: fc.constantFrom('boot-failed', 'failed'), error: boxed }),
-  fc.record({ type: fc.constantFrom('cancel-actor'), canceller: fc.string({ maxLength: 6 }) }),
+  fc.record({ type: fc.constantFrom('cancel-actor', 'cancel-requested'), canceller: fc.string({ maxLength: 6 }) }),
   { arbitrary: fc.record({ type: fc.constant('call'), cid: cids, kind: fc.constantFrom('run', 'stream', 'context'), module: modules, fn: names, args: fc.array(anything, { maxLength: 3 }) }), weight: 4 },
   fc.record({ type: fc.constantFrom('started', 'return'), cid: cids, value: anything }),
   fc.record({ type: fc.constant('yield'), cid: cids, values: fc.array(anything, { maxLength: 3 }) }),
@@ -380,14 +386,17 @@ function scan(bytes: Uint8Array): unknown[] {
 const isCall = (message: unknown) => isMessage(message) && (message as Shape).type === 'call';
 const isExposedCall = (message: unknown) => isCall(message) && (message as Shape).module === FIXTURE && EXPOSED.has((message as Shape).fn as string);
 
+/** A request that the actor stop (what `cancelActor()` through a found portal sends): honoured, so not hostile. */
+const isCancelRequest = (message: unknown) => isMessage(message) && (message as Shape).type === 'cancel-actor';
+
 /**
- * Whether the actor may run `bytes` without ever running user code: no well-formed call to
- * the fixture's functions in any frame, garbage bytes included. (A call to something it does
- * not expose, answered as the next frame breaks the connection, is in: that once failed the
- * whole tree.)
+ * Whether the actor may run `bytes` without ever running user code (or being asked to stop): no
+ * well-formed call to the fixture's functions and no cancel request in any frame, garbage bytes
+ * included. (A call to something it does not expose, answered as the next frame breaks the
+ * connection, is in: that once failed the whole tree.)
  */
 function harmless(bytes: Uint8Array): boolean {
-  return !scan(bytes).some(isExposedCall);
+  return !scan(bytes).some((message) => isExposedCall(message) || isCancelRequest(message));
 }
 
 /** What one raw connection sends. */

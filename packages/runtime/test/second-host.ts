@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { resource, until, type Operation } from 'effection';
 import { afterAll, beforeAll } from 'vitest';
-import { alive } from './helpers.ts';
+import { alive, parentOf } from './helpers.ts';
 
 /*
  * A real second host for tests: a network namespace joined to this one by a veth pair, with
@@ -467,14 +467,6 @@ async function childrenReaped(parent: number, withinMs: number): Promise<void> {
   while (children().length > 0 && Date.now() < deadline) await pause(2);
 }
 
-function parentOf(pid: number): number | undefined {
-  try {
-    let stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Namespaces and directories of ours whose maker is gone (a test worker that exited before its
