@@ -5,6 +5,16 @@
 export { remote, isMainModule, type Remote, type RemoteFn } from './base/remote.ts';
 export { currentActor, type ActorInfo } from './actor/actor.ts';
 export { openNursery, type Nursery, type NurseryOptions, type ActorOptions, type ChildInfo } from './nursery/nursery.ts';
+export {
+  oneForOne,
+  oneForAll,
+  restForOne,
+  type SupervisorStrategy,
+  type SupervisorOptions,
+  type RestartType,
+  type Backoff,
+  type StrategyKind,
+} from './nursery/supervisor.ts';
 export type {
   Portal,
   PortalActor,
@@ -28,6 +38,7 @@ export {
   ContextCancelledError,
   ModuleNotExposedError,
   TimeoutError,
+  SupervisorError,
   type ActorRef,
 } from './base/errors.ts';
 export { TransportError, ProtocolError, AuthenticationError } from '@harrow/transport';

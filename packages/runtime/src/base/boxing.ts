@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { assertEncodable } from '@harrow/transport';
-import { ActorGroupError, ContextCancelledError, RemoteActorError, type ActorRef, type BoxedError } from './errors.ts';
+import { ActorGroupError, ContextCancelledError, RemoteActorError, SupervisorError, type ActorRef, type BoxedError } from './errors.ts';
 
 /*
  * Errors on the wire. Whatever a remote function throws becomes one well-formed `BoxedError`:
@@ -68,7 +68,7 @@ function boxAt(error: unknown, self: ActorRef, depth: number, seen: Set<unknown>
   return withOptional({ type, message, stack, src: self, relay: [] }, {
     data: carriedFields(error),
     cause: cause === undefined ? undefined : inner(cause),
-    errors: error instanceof ActorGroupError ? group?.map(inner).filter(isDefined) : undefined,
+    errors: error instanceof ActorGroupError || error instanceof SupervisorError ? group?.map(inner).filter(isDefined) : undefined,
     canceller: error instanceof ContextCancelledError ? error.canceller : undefined,
   });
 }

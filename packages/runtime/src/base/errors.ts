@@ -99,6 +99,38 @@ export class ActorGroupError extends AggregateError {
 }
 
 /**
+ * A supervising nursery gave up (API.md §9): its children needed more than `maxRestarts`
+ * restarts within `within` ms. `errors` holds the last failures that made them restart (each a
+ * `RemoteActorError`, `BrokenActorError` or `ActorBootError`), oldest first. The nursery then
+ * fails, and cancels everything, as any failing nursery does; in an actor, it fails that actor
+ * too, so that its own supervisor hears of it (supervision trees nest).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   const nursery = yield* openNursery({ supervise: oneForOne({ maxRestarts: 2, within: 1000 }) });
+ *   yield* nursery.startActor('flaky', { enableModules: [flaky] });
+ *   yield* suspend();
+ * } catch (error) {
+ *   if (error instanceof SupervisorError) console.log(error.errors.length, error.errors.at(-1)?.message);
+ * }
+ * ```
+ */
+export class SupervisorError extends AggregateError {
+  override name = 'SupervisorError';
+  declare readonly errors: Error[];
+  readonly maxRestarts: number;
+  readonly within: number;
+
+  constructor(maxRestarts: number, within: number, errors: Error[]) {
+    let last = errors.at(-1);
+    super(errors, `more than ${maxRestarts} restarts within ${within} ms: the supervisor gives up${last ? ` (the last failure: ${describeBriefly(last)})` : ''}`);
+    this.maxRestarts = maxRestarts;
+    this.within = within;
+  }
+}
+
+/**
  * A child could not start: its module failed to import, node refused its flags, it exited or
  * timed out before it was ready. Thrown by `startActor`/`runInActor`, never a hang.
  *

@@ -3,7 +3,9 @@ import { assertEncodable } from '@harrow/transport';
 import { action, all, createScope, suspend, withResolvers, type Operation, type Scope } from 'effection';
 import { newUid, type Actor } from '../actor/actor.ts';
 import { ChildActor } from './child-actor.ts';
-import { ActorBootError, ActorGroupError } from '../base/errors.ts';
+import { ActorBootError, ActorGroupError, SupervisorError } from '../base/errors.ts';
+import { followingPortal, Supervision, type SupervisedNursery } from './supervision.ts';
+import type { RestartType, SupervisorStrategy } from './supervisor.ts';
 import { startSshProcess } from '../spawn/ssh-process.ts';
 import { logLevel } from '../actor/log.ts';
 import { useOwner, type Ending, type Owner } from './owner.ts';
@@ -33,6 +35,12 @@ export interface NurseryOptions {
   spare?: boolean;
   /** Default log level of the children (else `HARROW_LOGLEVEL`, else `warn`). */
   loglevel?: string;
+  /**
+   * Make this nursery a supervisor (API.md §9): `oneForOne(...)`, `oneForAll(...)` or
+   * `restForOne(...)`. Its `startActor` children are restarted when they exit, as their
+   * `restart` type says; `runInActor` is refused.
+   */
+  supervise?: SupervisorStrategy;
   /**
    * Crash mode for every actor this nursery starts, and their subtrees (API.md §8): an error
    * about to leave an actor first opens a post-mortem REPL in the root's terminal. Needs
@@ -66,6 +74,17 @@ export interface ActorOptions {
   host?: string;
   /** The working directory on that host. Default: this process's. */
   cwd?: string;
+  /**
+   * Under a supervisor: when the actor is started again (API.md §9). `'permanent'` (the
+   * default) after any exit, `'transient'` only after a failure, `'temporary'` never.
+   */
+  restart?: RestartType;
+  /**
+   * A `remote()` function without arguments, run in the actor once it is ready and before
+   * `startActor` returns (and again in each new incarnation under a supervisor). Its failure
+   * is the start's: an `ActorBootError`.
+   */
+  init?: RemoteFn;
 }
 
 /** A child as `nursery.children` lists it. */
@@ -88,6 +107,11 @@ export interface Nursery {
   cancel(options?: { hard?: boolean }): Operation<void>;
   /** The live children. */
   readonly children: ChildInfo[];
+  /**
+   * A portal on the child named `name` that reaches its current incarnation at every call:
+   * under a supervisor, across restarts (a call made while it restarts waits for the new one).
+   */
+  portal(name: string): Portal;
 }
 
 /**
@@ -143,7 +167,7 @@ function sameEnv(a: NodeJS.ProcessEnv, b: NodeJS.ProcessEnv): boolean {
   return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
 }
 
-type Resolved = Required<Omit<NurseryOptions, 'loglevel' | 'debugMode'>> & { loglevel: string; debugMode?: boolean };
+type Resolved = Required<Omit<NurseryOptions, 'loglevel' | 'debugMode' | 'supervise'>> & { loglevel: string; debugMode?: boolean; supervise?: SupervisorStrategy };
 
 function resolveOptions(options: NurseryOptions): Resolved {
   return {
@@ -153,6 +177,7 @@ function resolveOptions(options: NurseryOptions): Resolved {
     spare: options.spare ?? true,
     loglevel: logLevel(options.loglevel),
     debugMode: options.debugMode,
+    supervise: options.supervise,
   };
 }
 
@@ -167,8 +192,10 @@ class ActorNursery implements Nursery {
   /** The environment the spare was started with: it serves only while this process's is the same. */
   private spareEnv: NodeJS.ProcessEnv = {};
   private unlistenShutdown: () => void;
+  private supervision: Supervision<ActorOptions> | undefined;
 
   constructor(private actor: Actor, private scope: Scope, private options: Resolved) {
+    if (options.supervise) this.supervision = new Supervision(options.supervise, this.supervised());
     let unlistenShutdown = actor.onShutdown((hard) => (hard ? this.killAll() : this.cancelSoon()));
     let unlistenFailure = actor.onFailure((error) => this.failWith(error));
     this.unlistenShutdown = () => {
@@ -183,12 +210,57 @@ class ActorNursery implements Nursery {
 
   *startActor(name: string, options: ActorOptions = {}): Operation<Portal> {
     if (typeof name !== 'string' || !name) throw new TypeError('startActor(name, options): name must be a non-empty string');
-    let child = yield* this.spawn(name, options);
+    if (options.init !== undefined && typeof options.init !== 'function') throw new TypeError(`startActor('${name}'): init must be a remote() function`);
+    let child = this.supervision ? yield* this.supervision.start(name, options) : yield* this.startIncarnation(name, options, () => {});
     return createPortal(child.target(this.options));
+  }
+
+  portal(name: string): Portal {
+    if (this.supervision) return this.supervision.portal(name);
+    let current = () => [...this.all].reverse().find((child) => child.ref.name === name && child.kind === 'daemon');
+    let found = current();
+    if (!found) throw new TypeError(`nursery.portal('${name}'): this nursery has no daemon named '${name}'`);
+    let ladder = this.options;
+    let slot = { name, child: found as ChildActor | undefined };
+    return followingPortal(slot, function* () {
+      slot.child = current() ?? slot.child;
+      return createPortal(slot.child!.target(ladder));
+    }, ladder);
+  }
+
+  /** Start a daemon (`startActor`, or a supervisor's restart): spawn it, then run its `init`. */
+  private *startIncarnation(name: string, options: ActorOptions, bind: (child: ChildActor) => void): Operation<ChildActor> {
+    let child = yield* this.spawn(name, options, undefined, bind);
+    if (options.init) {
+      try {
+        yield* createPortal(child.target(this.options)).run(options.init as RemoteFn);
+      } catch (error) {
+        let cause = error as Error;
+        yield* child.stop({ ...this.options, hard: true, why: 'its init failed' });
+        throw new ActorBootError(child.ref, `its init ${(options.init as Function).name || ''} failed: ${cause?.message ?? cause}`, { cause });
+      }
+    }
+    return child;
+  }
+
+  /** What the supervisor uses of this nursery. */
+  private supervised(): SupervisedNursery<ActorOptions> {
+    let nursery = this;
+    return {
+      actor: this.actor,
+      scope: this.scope,
+      ladder: this.options,
+      supervising: () => !nursery.closing && !nursery.cancelling,
+      startIncarnation: (name, options, bind) => nursery.startIncarnation(name, options, bind),
+      fail: (error) => nursery.failWith(error),
+    };
   }
 
   *runInActor<F extends RemoteFn>(fn: F, args: Parameters<F> = [] as unknown as Parameters<F>, options: ActorOptions = {}) {
     if (typeof fn !== 'function') throw new TypeError('runInActor(fn, args, options): fn must be a remote() function');
+    if (this.supervision) {
+      throw new TypeError(`runInActor(${fn.name}): a supervising nursery restarts daemons; an actor that runs once has nothing to restart. Start it in a nursery without supervise, or make it a daemon with startActor`);
+    }
     assertEncodable(args, 'args');
     let mark = markOf(fn);
     let main = { module: mark?.module ?? null, fn: mark?.name ?? fn.name, args: args as unknown[] };
@@ -248,7 +320,7 @@ class ActorNursery implements Nursery {
     this.spareEnv = { ...process.env };
   }
 
-  private *spawn(name: string, options: ActorOptions, main?: SpawnSpec['main']): Operation<ChildActor> {
+  private *spawn(name: string, options: ActorOptions, main?: SpawnSpec['main'], bind?: (child: ChildActor) => void): Operation<ChildActor> {
     if (this.closing) throw new Error(`the nursery is closing; cannot start actor '${name}'`);
     let enableModules = (options.enableModules ?? []).map((module) => resolveModule(moduleUrl(module)));
     if (main?.module && !enableModules.includes(main.module)) enableModules.push(main.module);
@@ -274,6 +346,7 @@ class ActorNursery implements Nursery {
         child = new ChildActor(yield* this.startOnHost(options.host, spec, options, typescript), this.actor, this.scope);
       }
       child ??= new ChildActor(this.startHandle(options, typescript), this.actor, this.scope);
+      bind?.(child);
       child.onFinished = (finished) => this.finished(finished);
       child.onCancelRequested = (canceller) => this.cancelChild(child!, canceller);
       this.all.add(child);
@@ -347,6 +420,10 @@ class ActorNursery implements Nursery {
   }
 
   private finished(child: ChildActor): void {
+    if (this.supervision?.exited(child)) {
+      this.wake?.();
+      return;
+    }
     if (child.outcome.status === 'failed') {
       this.actor.log.debug({ child: child.ref.name, err: child.outcome.error }, 'actor failed');
       this.failWith(child.outcome.error);
@@ -358,6 +435,13 @@ class ActorNursery implements Nursery {
   private failWith(error: Error): void {
     this.failures.push(error);
     this.cancelling = true;
+    this.supervision?.stop();
+    // A supervisor that gives up in an actor fails that actor too, so that its own supervisor
+    // (its parent's nursery) hears of it: supervision trees nest.
+    if (error instanceof SupervisorError && isChildActor()) {
+      this.actor.reportFailure(error);
+      this.actor.shutdown();
+    }
     if (!this.closing) this.firstFailure.resolve(error);
     this.wake?.();
   }
@@ -368,6 +452,7 @@ class ActorNursery implements Nursery {
    */
   *close(ending: Ending): Operation<void> {
     this.closing = true;
+    this.supervision?.stop();
     // Waiting for the children is teardown: as everywhere in effection, a halt that arrives now
     // (effection's \`main\` halts its body's task once the body has returned) does not cut it
     // short. This actor being cancelled (its parent's request, its parent's death, SIGINT or
