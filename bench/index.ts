@@ -16,10 +16,11 @@ import { raw } from './suites/raw.ts';
 import { runtime } from './suites/runtime.ts';
 import { runSyncSuite } from './suites/run-sync.ts';
 import { streaming } from './suites/streaming.ts';
+import { supervision } from './suites/supervision.ts';
 import { transport } from './suites/transport.ts';
 
 /** In the order they run; a suite may divide by figures of the suites before it. */
-const SUITES: Suite[] = [raw, transport, runtime, discovery, streaming, runSyncSuite, debuggerSuite];
+const SUITES: Suite[] = [raw, transport, runtime, discovery, supervision, streaming, runSyncSuite, debuggerSuite];
 
 const RESULTS = join(BENCH_DIR, 'results', 'latest.jsonl');
 
