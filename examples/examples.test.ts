@@ -77,6 +77,14 @@ describe('examples', () => {
     expect(lines.at(-1)).toMatch(/^processing took \d+ ms on 2 workers$/);
   });
 
+  it('supervised-pool: three supervised workers keep answering while the root kills them at random', async () => {
+    let { lines } = await runExample('supervised-pool');
+    expect(lines[0], lines.join('\n')).toBe('answers: 60 (all correct)');
+    expect(lines[1]).toBe('workers killed: 4');
+    expect(lines[2]).toMatch(/^calls made again after their worker died: \d+$/);
+    expect(lines.slice(3)).toEqual(['restarts seen: yes', 'all workers alive: w0 w1 w2']);
+  });
+
   it('demo: shows the tree the actors report and the one the OS sees, then that nothing is left', async () => {
     let { lines, program } = await runExample('demo', ['1', '2']);
     expect(lines).toContain(`  root (pid ${program.process.pid})`);
