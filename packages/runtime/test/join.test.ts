@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createConnection, type Socket } from 'node:net';
 import { encode, frameHeader, parseAddress } from '@harrow/transport';
+import { run } from 'effection';
 import { describe, expect, it } from 'vitest';
-import { alive, perTest, startProgram, waitFor } from './helpers.ts';
+import { openRoot } from '../src/index.ts';
+import { alive, failureOf, perTest, startProgram, waitFor } from './helpers.ts';
 
 const hub = new URL('./programs/hub.ts', import.meta.url);
 const visitor = new URL('./programs/visitor.ts', import.meta.url);
@@ -43,6 +45,37 @@ describe('joining a running tree by its registry address', () => {
     }
     let pid = tree.process.pid!;
     await waitFor(() => !alive(pid), 5000, 'the hub to exit');
+  }, 60_000);
+});
+
+describe('openRoot', () => {
+  perTest();
+
+  it('refuses to listen on TCP or WebSocket, or to join a registry over them, without a cookie', async () => {
+    let previous = process.env.HARROW_COOKIE;
+    delete process.env.HARROW_COOKIE;
+    try {
+      for (let options of [{ listen: ['tcp://127.0.0.1:0'] }, { listen: ['ws://127.0.0.1:0/harrow'] }, { registry: 'tcp://127.0.0.1:1' }]) {
+        let error = await run(() => failureOf(() => openRoot(options)));
+        expect(String(error), JSON.stringify(options)).toMatch(/must authenticate: give a cookie \(the cookie option, or HARROW_COOKIE/);
+      }
+    } finally {
+      if (previous !== undefined) process.env.HARROW_COOKIE = previous;
+    }
+  });
+
+  it('lets a tree listen on WebSocket, and a second program joins it over ws://', async () => {
+    let tree = startProgram(hub, ['ws://127.0.0.1:0/harrow'], cookie);
+    try {
+      let address = (await tree.line(/^registry /)).split(' ')[1]!;
+      expect(address).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/harrow$/);
+      let visitorRun = startProgram(visitor, [address], cookie);
+      expect(await visitorRun.exited, visitorRun.stderr).toEqual({ code: 0, signal: null });
+      expect(visitorRun.lines).toContain('noted 1');
+    } finally {
+      tree.process.kill('SIGTERM');
+      await tree.exited;
+    }
   }, 60_000);
 });
 
