@@ -26,12 +26,18 @@ export type AgentMessage =
   /** Done with the last line: show the prompt and read the next one. */
   | { t: 'prompt' }
   | { t: 'completions'; id: number; items: string[]; word: string }
-  /** It runs again: the terminal goes to the next in line. */
+  /** It is about to run again: the terminal goes to the next in line (answered with `released`). */
   | { t: 'release' };
 
 /** Hub → debugger thread. */
 export type HubMessage =
   | { t: 'granted' }
+  /**
+   * The terminal is given on (or back to the root, which has then let through a SIGINT it held
+   * meanwhile): the actor may run. So a Ctrl-C sent to the root while the REPL was open takes
+   * effect before anything the actor does next can reach the root.
+   */
+  | { t: 'released' }
   | { t: 'line'; text: string }
   | { t: 'complete'; id: number; line: string };
 

@@ -25,6 +25,9 @@ const HUB_START_MS = 5_000;
  */
 const STEP_HOLD_MS = 500;
 
+/** How long leaving the REPL waits for the hub to confirm that the terminal is given on. */
+const RELEASED_WAIT_MS = 1_000;
+
 /**
  * The debugger of one thread: it hears the thread pause, asks the root's hub for the terminal,
  * runs the REPL's commands through the inspector, and lets the thread go on `c`, a step, `q`,
@@ -42,6 +45,8 @@ export class Controller {
   private oneShot: string | undefined;
   private lastStep: StepCommand | undefined;
   private hub: Line<AgentMessage> | undefined;
+  /** Waiting for the hub's `released` (see `released`). */
+  private releasedWaiters: (() => void)[] = [];
   private door: Door;
   /** Set for good once this actor is being torn down: it is not stopped again. */
   private tornDown: string | undefined;
@@ -274,13 +279,28 @@ export class Controller {
     await this.clearOneShot();
     this.door.close();
     // Released before it runs: if it pauses again at once, its new request queues behind it.
+    // It runs once the hub says the terminal is given on (see `released` in wire.ts).
     this.release();
+    await this.released();
     await this.resume();
   }
 
   private release(): void {
     this.holding = false;
     this.hub?.send({ t: 'release' });
+  }
+
+  /** Wait for the hub's `released` (at most RELEASED_WAIT_MS: a hub that does not answer never keeps the actor paused). */
+  private released(): Promise<void> {
+    if (!this.hub) return Promise.resolve();
+    return new Promise((resolve) => {
+      let timer = setTimeout(done, RELEASED_WAIT_MS);
+      this.releasedWaiters.push(done);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
   }
 
   /** A real teardown (its spawner cancels it, its parent died): say why, and let it run into its cancellation. */
@@ -308,6 +328,7 @@ export class Controller {
       socket,
       (message) => {
         if (message.t === 'granted') this.granted();
+        else if (message.t === 'released') this.wakeReleased();
         else if (message.t === 'line') void this.line(message.text);
         else if (message.t === 'complete') void this.complete(message.id, message.line);
       },
@@ -319,8 +340,15 @@ export class Controller {
     return hub;
   }
 
+  private wakeReleased(): void {
+    let waiters = this.releasedWaiters;
+    this.releasedWaiters = [];
+    for (let waiter of waiters) waiter();
+  }
+
   /** The hub closed (the root actor stopped, or the root is gone): a REPL in progress ends. */
   private hubGone(hub: Line<AgentMessage>): void {
+    this.wakeReleased();
     if (this.hub !== hub) return;
     this.hub = undefined;
     this.holding = false;

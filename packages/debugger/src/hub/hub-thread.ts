@@ -10,7 +10,20 @@ import { Terminal } from './terminal.ts';
 /** Run the hub thread; called by the runtime's boot.cjs. */
 export async function start(): Promise<void> {
   let { socket: path, tty } = workerData as { socket: string; tty: string };
-  let hub = new Hub(new Terminal(tty), (lent) => parentPort!.postMessage({ lent }));
+  // The main thread acknowledges each `lent` message it was asked to (start-hub.ts).
+  let acks = new Map<number, () => void>();
+  let nextAck = 1;
+  parentPort!.on('message', (message: { ack?: number }) => {
+    if (message.ack === undefined) return;
+    acks.get(message.ack)?.();
+    acks.delete(message.ack);
+  });
+  let hub = new Hub(new Terminal(tty), (lent, then) => {
+    if (!then) return parentPort!.postMessage({ lent });
+    let ack = nextAck++;
+    acks.set(ack, then);
+    parentPort!.postMessage({ lent, ack });
+  });
   let server = createServer((socket) => hub.accept(socket));
   server.on('error', (error) => parentPort!.postMessage({ error: String(error?.stack ?? error) }));
   server.listen(path, () => parentPort!.postMessage({ listening: path }));

@@ -27,7 +27,11 @@ export class Hub {
   private holder: Client | undefined;
   private nextCompletion = 1;
 
-  constructor(private terminal: Terminal, private lent: (lent: boolean) => void) {}
+  /**
+   * `lent(true)` when the terminal is lent out; `lent(false, then)` when it is given back, `then`
+   * called once the root's main thread has taken it back (see `released` in wire.ts).
+   */
+  constructor(private terminal: Terminal, private lent: (lent: boolean, then?: () => void) => void) {}
 
   /** A debugger thread connected. */
   accept(socket: Socket): void {
@@ -77,22 +81,30 @@ export class Hub {
   private release(client: Client): void {
     client.request = undefined;
     this.queue = this.queue.filter((queued) => queued !== client);
-    if (this.holder !== client) return;
+    let released = () => {
+      if (this.clients.has(client)) client.line.send({ t: 'released' });
+    };
+    if (this.holder !== client) return released();
     this.holder = undefined;
-    this.grantNext();
+    // The root's own main thread may be the one that is about to run: it cannot take the
+    // terminal back before it does, so it is not waited for.
+    this.grantNext(client.actor?.pid === process.pid ? undefined : released);
+    if (client.actor?.pid === process.pid) released();
   }
 
-  private grantNext(): void {
+  /** Lend the terminal to the next in line, or give it back to the root; `then` once that is done. */
+  private grantNext(then?: () => void): void {
     let next = this.queue.shift();
     if (!next) {
       this.terminal.close();
-      this.lent(false);
+      this.lent(false, then);
       return;
     }
     this.holder = next;
     this.lent(true);
     this.terminal.open(this.userFor(next));
     next.line.send({ t: 'granted' });
+    then?.();
   }
 
   private userFor(client: Client): TerminalUser {

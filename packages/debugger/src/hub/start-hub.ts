@@ -52,8 +52,9 @@ function start(treeDir?: string): Promise<RunningHub | undefined> {
   worker.unref();
   // Not waited for: the program goes on while the hub thread starts (a debugger thread that
   // asks for the terminal meanwhile waits for the hub's socket to appear).
-  worker.on('message', (message: { lent?: boolean; error?: string }) => {
+  worker.on('message', (message: { lent?: boolean; ack?: number; error?: string }) => {
     if (message.lent !== undefined) holdInterrupts(message.lent);
+    if (message.ack !== undefined) worker.postMessage({ ack: message.ack });
     if (message.error) process.stderr.write(`harrow: the debugger's terminal hub could not listen on ${address}: ${message.error}\n`);
   });
   let onExit = () => {
@@ -85,7 +86,10 @@ function holdInterrupts(nowLent: boolean): void {
     process.off('SIGINT', hold);
     // rawListeners: a `once` listener goes back as the `once` wrapper it was.
     for (let listener of listeners) process.on('SIGINT', listener);
-    if (pending) process.kill(process.pid, 'SIGINT');
+    // Handled now, before the actor that held the terminal runs on (the hub waits for this):
+    // by the program's listeners, or, where it has none, by the signal's default action.
+    if (pending && listeners.length > 0) process.emit('SIGINT', 'SIGINT');
+    else if (pending) process.kill(process.pid, 'SIGINT');
   }
 }
 
