@@ -8,7 +8,7 @@ import type { Nursery, Portal } from '@harrow/runtime';
 import { echo } from '../fixtures/actor.ts';
 import { measureRoundTrips, ROUND_TRIPS, type RoundTripOptions } from './measure.ts';
 import { message, seqOf } from './payload.ts';
-import { withCpuPerCall, type CpuPerCall } from './proc.ts';
+import { childrenMatching, waitUntilIdle, withCpuPerCall, type CpuPerCall } from './proc.ts';
 
 /** The module the runtime suite's actors enable (a user module importing `@harrow/runtime`). */
 export const ACTOR_FIXTURE = new URL('../fixtures/actor.ts', import.meta.url);
@@ -76,4 +76,24 @@ function concat(parts: Float64Array[]): Float64Array {
     at += part.length;
   }
   return out;
+}
+
+/** What an actor process runs; its command line is `node [execArgv] …/boot.cjs <loader> <api> …/entry/process-main.js`. */
+const ACTOR_SCRIPT = 'boot.cjs';
+
+/** How long a spare must have been idle (no CPU time, every thread asleep) to count as booted. */
+export const SPARE_QUIET_MS = 100;
+
+/**
+ * This process's warm spare, once it has booted; with how long that was waited for (ms). The
+ * runtime does not show it, so it is read from outside: the spare is the one `boot.cjs` child
+ * of this process that is not one of `actors`, and it counts as booted once it has been idle
+ * for `SPARE_QUIET_MS` (see `waitUntilIdle`): a booting node is CPU-bound or waiting for a CPU,
+ * a booted spare sits in its event loop waiting for a spawn spec.
+ */
+export function* bootedSpare(metric: string, actors: number[] = []): Operation<{ pid: number; waited: number }> {
+  let spares = childrenMatching(process.pid, ACTOR_SCRIPT).filter((pid) => !actors.includes(pid));
+  if (spares.length !== 1) throw new Error(`${metric}: expected one spare process, found ${spares.length} (${spares.join(', ')})`);
+  let pid = spares[0]!;
+  return { pid, waited: yield* waitUntilIdle(pid, SPARE_QUIET_MS) };
 }

@@ -13,23 +13,17 @@ import { echo, holdTree } from '../fixtures/actor.ts';
 import { BENCH_DIR, useChild } from '../lib/child.ts';
 import { canPin, pinned, PIN_CPU } from '../lib/cpu.ts';
 import { ROUND_TRIPS } from '../lib/measure.ts';
-import { childrenMatching, describeCpu, exists, vmRssKiB, waitUntilIdle } from '../lib/proc.ts';
-import { echoRoundTrips, startEchoActor } from '../lib/rpc.ts';
+import { describeCpu, exists, vmRssKiB } from '../lib/proc.ts';
+import { bootedSpare, echoRoundTrips, SPARE_QUIET_MS, startEchoActor } from '../lib/rpc.ts';
 import { describe, median, summarize, type Summary } from '../lib/stats.ts';
 import type { BenchContext, Suite } from '../lib/suite.ts';
 import { RSS_PROCESSES, SETTLE_MS, STARTUP_RUNS, STARTUP_WARMUP } from './raw.ts';
-
-/** What an actor process runs; its command line is `node [execArgv] …/boot.cjs <loader> <api> …/entry/process-main.js`. */
-const ACTOR_SCRIPT = 'boot.cjs';
 
 /** The tree of `teardown.tree32`: `TREE_BRANCHES` actors under the root, each with `TREE_LEAVES`. */
 const TREE_BRANCHES = 4;
 const TREE_LEAVES = 7;
 /** Trees built and torn down; the median teardown is reported. */
 const TREES = 3;
-
-/** How long a spare must have been idle (no CPU time, every thread asleep) to count as booted. */
-const SPARE_QUIET_MS = 100;
 
 export const runtime: Suite = {
   name: 'runtime',
@@ -92,12 +86,8 @@ function* coldStartTimes(args: string[]): Operation<number[]> {
 
 /**
  * `spawn.spare`: the same `startActor`, in a nursery with its warm spare. Before each timed call
- * the spare must have finished booting. The runtime does not show that, so it is read from
- * outside: the spare is the one `boot.cjs` child of this process that is not an actor yet, and
- * it counts as booted once it has been idle for `SPARE_QUIET_MS` (no CPU time used, every thread
- * asleep; see `waitUntilIdle`): a booting node is CPU-bound or waiting for a CPU, a booted spare
- * sits in its event loop waiting for a spawn spec. Each sample checks afterwards that the actor
- * it got is that very process, so no sample is a cold start in disguise.
+ * the spare must have finished booting (`bootedSpare`). Each sample checks afterwards that the
+ * actor it got is that very process, so no sample is a cold start in disguise.
  */
 function* spawnSpare(bench: BenchContext): Operation<void> {
   let waits: number[] = [];
@@ -105,10 +95,8 @@ function* spawnSpare(bench: BenchContext): Operation<void> {
     let nursery = yield* openNursery();
     let times: number[] = [];
     for (let i = 0; i < STARTUP_WARMUP + STARTUP_RUNS; i++) {
-      let spares = childrenMatching(process.pid, ACTOR_SCRIPT);
-      if (spares.length !== 1) throw new Error(`spawn.spare: expected one spare process, found ${spares.length} (${spares.join(', ')})`);
-      let spare = spares[0]!;
-      waits.push(yield* waitUntilIdle(spare, SPARE_QUIET_MS));
+      let { pid: spare, waited } = yield* bootedSpare('spawn.spare');
+      waits.push(waited);
       let start = performance.now();
       let portal = yield* startEchoActor(nursery, `spare-${i}`);
       let ms = performance.now() - start;

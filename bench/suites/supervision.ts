@@ -6,14 +6,10 @@ import { scoped, type Operation } from 'effection';
 import { BrokenActorError, oneForOne, openNursery } from '@harrow/runtime';
 import { echo } from '../fixtures/actor.ts';
 import { message, seqOf } from '../lib/payload.ts';
-import { childrenMatching, waitUntilIdle } from '../lib/proc.ts';
-import { startEchoActor } from '../lib/rpc.ts';
+import { bootedSpare, startEchoActor } from '../lib/rpc.ts';
 import { summarize } from '../lib/stats.ts';
 import type { BenchContext, Suite } from '../lib/suite.ts';
 import { STARTUP_RUNS, STARTUP_WARMUP } from './raw.ts';
-
-/** How long the spare must have been idle to count as booted (as for `spawn.spare`). */
-const SPARE_QUIET_MS = 100;
 
 export const supervision: Suite = {
   name: 'supervision',
@@ -37,9 +33,7 @@ function* restart(bench: BenchContext): Operation<void> {
     let times: number[] = [];
     for (let i = 0; i < STARTUP_WARMUP + STARTUP_RUNS; i++) {
       let victim = portal.actor.pid;
-      let spares = childrenMatching(process.pid, 'boot.cjs').filter((pid) => pid !== victim);
-      if (spares.length !== 1) throw new Error(`supervise.restart: expected one spare process, found ${spares.length}`);
-      yield* waitUntilIdle(spares[0]!, SPARE_QUIET_MS);
+      yield* bootedSpare('supervise.restart', [victim]);
       let start = performance.now();
       process.kill(victim, 'SIGKILL');
       while (true) {

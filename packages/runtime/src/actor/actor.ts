@@ -36,7 +36,7 @@ export class Actor {
   addresses: string[] = [];
   /** The address others reach it by: a TCP (WebSocket) one where it has one, else its Unix socket. */
   get address(): string {
-    return this.addresses.find((address) => !address.startsWith('uds:')) ?? this.addresses[0] ?? '';
+    return networkAddresses(this.addresses)[0] ?? this.addresses[0] ?? '';
   }
   /** The addresses of the tree's registry (its Unix socket first, then TCP ones), which its children register with. */
   registry: string[] = [];
@@ -157,6 +157,14 @@ export class Actor {
     this.shutdownListeners.add(listener);
     return () => this.shutdownListeners.delete(listener);
   }
+}
+
+/**
+ * The addresses of `addresses` that reach across machines (TCP, WebSocket), in order: not the
+ * Unix sockets, which only this machine reaches.
+ */
+export function networkAddresses(addresses: string[]): string[] {
+  return addresses.filter((address) => !address.startsWith('uds:'));
 }
 
 let current: Actor | undefined;

@@ -1,4 +1,4 @@
-import { connect, TransportError } from '@harrow/transport';
+import { connect, TransportError, type ConnectOptions } from '@harrow/transport';
 import { resource, spawn, type Operation } from 'effection';
 import type { Actor } from '../actor/actor.ts';
 import { Peer } from './peer.ts';
@@ -13,7 +13,7 @@ import { handshakeTimeout, serveCall } from './serve.ts';
 export function openConnection(
   address: string,
   actor: Actor,
-  options: NonNullable<Parameters<typeof connect>[1]> & { brokenWith?: (error: Error) => Error } = {},
+  options: ConnectOptions & { brokenWith?: (error: Error) => Error } = {},
 ): Operation<Peer> {
   return resource(function* (provide) {
     let channel = yield* connect(address, { cookie: process.env.HARROW_COOKIE, handshakeTimeout: handshakeTimeout(), ...options });

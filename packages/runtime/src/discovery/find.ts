@@ -34,17 +34,7 @@ export function* queryRegistry(): Operation<RegistryEntry[]> {
 export function* findActor(name: string): Operation<Portal | undefined> {
   let client = registry();
   let entry = yield* client.find(name);
-  while (entry) {
-    try {
-      return yield* portalIn(entry);
-    } catch (error) {
-      // It may have exited since it was found: then look again.
-      let again = yield* client.find(name);
-      if (again?.uid === entry.uid) throw error;
-      entry = again;
-    }
-  }
-  return undefined;
+  return entry ? yield* reach(client, name, entry) : undefined;
 }
 
 /** Options of `waitForActor`. */
@@ -70,14 +60,29 @@ export function* waitForActor(name: string, options: WaitForActorOptions = {}): 
   if (timeout !== undefined && !(timeout >= 0)) throw new TypeError(`waitForActor: timeout must be a number of ms >= 0, got ${timeout}`);
   while (true) {
     let entry = timeout === undefined ? yield* client.waitFor(name) : yield* race([client.waitFor(name), timedOut(name, timeout)]);
+    let portal = yield* reach(client, name, entry);
+    if (portal) return portal;
+    // It exited before it could be reached, and no other has that name: wait for the next one.
+  }
+}
+
+/**
+ * A portal on `entry`. If it cannot be reached because it exited since it was found, one on
+ * the actor registered under `name` now, if any; an actor still registered that cannot be
+ * reached is the connection's error.
+ */
+function* reach(client: RegistryClient, name: string, entry: RegistryEntry): Operation<Portal | undefined> {
+  let current: RegistryEntry | undefined = entry;
+  while (current) {
     try {
-      return yield* portalIn(entry);
+      return yield* portalIn(current);
     } catch (error) {
-      let again = yield* client.find(name);
-      if (again?.uid === entry.uid) throw error;
-      // It exited before it could be reached: wait for the next one.
+      let again: RegistryEntry | undefined = yield* client.find(name);
+      if (again?.uid === current.uid) throw error;
+      current = again;
     }
   }
+  return undefined;
 }
 
 /** The found portals of each scope, so that finding the same actor again in a scope costs no new resource. */

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { resource, sleep, type Operation } from 'effection';
-import type { Actor } from '../actor/actor.ts';
+import { networkAddresses, type Actor } from '../actor/actor.ts';
 import { BrokenActorError } from '../base/errors.ts';
 import { sharedConnection } from './shared-connection.ts';
 import type { Peer } from '../dialog/peer.ts';
@@ -54,8 +54,9 @@ export function connectPortal(entry: RegistryEntry, actor: Actor): Operation<Fou
  * first TCP or WebSocket address it listens on.
  */
 function reachBy(entry: RegistryEntry): string {
-  let local = entry.host === hostname() ? entry.addresses.find((address) => address.startsWith('uds:')) : undefined;
-  return local ?? entry.addresses.find((address) => !address.startsWith('uds:')) ?? entry.address;
+  let network = networkAddresses(entry.addresses);
+  let local = entry.host === hostname() ? entry.addresses.find((address) => !network.includes(address)) : undefined;
+  return local ?? network[0] ?? entry.address;
 }
 
 /** How often a found actor's process is checked after its connection ended, and for how long at most. */

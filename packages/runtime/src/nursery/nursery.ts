@@ -6,7 +6,7 @@ import { ChildActor } from './child-actor.ts';
 import { ActorBootError, ActorGroupError, SupervisorError } from '../base/errors.ts';
 import { followingPortal, Supervision, type SupervisedNursery } from './supervision.ts';
 import type { RestartType, SupervisorStrategy } from './supervisor.ts';
-import { startSshProcess } from '../spawn/ssh-process.ts';
+import { startOnHost } from './on-host.ts';
 import { logLevel } from '../actor/log.ts';
 import { useOwner, type Ending, type Owner } from './owner.ts';
 import { createPortal, type Portal, type Returned } from './portal.ts';
@@ -343,7 +343,8 @@ class ActorNursery implements Nursery {
     try {
       if (this.closing) throw new Error(`the nursery is closing; cannot start actor '${name}'`);
       if (options.host !== undefined) {
-        child = new ChildActor(yield* this.startOnHost(options.host, spec, options, typescript), this.actor, this.scope);
+        let handle = yield* startOnHost(this.actor, spec, { ...options, host: options.host }, typescript, options.bootTimeout ?? this.options.bootTimeout);
+        child = new ChildActor(handle, this.actor, this.scope);
       }
       child ??= new ChildActor(this.startHandle(options, typescript), this.actor, this.scope);
       bind?.(child);
@@ -377,37 +378,6 @@ class ActorNursery implements Nursery {
       return undefined;
     }
     return spare;
-  }
-
-  /**
-   * Start a child on another host over ssh (spawn/ssh-process.ts). It reaches this actor and the
-   * registry over TCP only, and listens where its own host is reachable (entry/remote-main.ts).
-   */
-  private *startOnHost(host: string, spec: SpawnSpec, options: ActorOptions, typescript: TypeScriptSupport | undefined): Operation<ChildHandle> {
-    let ref = { name: spec.name, uid: spec.uid };
-    if (typeof host !== 'string' || !host) throw new TypeError(`startActor('${spec.name}'): host must be a non-empty string`);
-    if (options.spawn === 'thread') throw new TypeError(`startActor('${spec.name}'): an actor on another host is a process; spawn: 'thread' cannot go with host`);
-    let overTcp = (addresses: string[]) => addresses.filter((address) => !address.startsWith('uds:'));
-    let dial = overTcp(this.actor.addresses);
-    if (dial.length === 0) {
-      throw new ActorBootError(
-        ref,
-        `it is to run on ${host} and dial back over TCP, but actor '${this.actor.name}' listens on no TCP address: give the root one with openRoot({ listen: ['tcp://<an address of this machine that ${host} reaches>:0'] })`,
-      );
-    }
-    spec.registry = overTcp(spec.registry ?? []);
-    delete spec.listen;
-    return yield* startSshProcess({
-      actor: ref,
-      host,
-      cwd: options.cwd ?? process.cwd(),
-      execArgv: childExecArgv(options.execArgv),
-      env: options.env ?? {},
-      typescript: typescript ?? null,
-      dial,
-      group: !isChildActor(),
-      bootTimeout: options.bootTimeout ?? this.options.bootTimeout,
-    });
   }
 
   private startHandle(options: ActorOptions, typescript: TypeScriptSupport | undefined): ChildHandle {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { formatAddress, listen, parseAddress } from '@harrow/transport';
 import { createScope, ensure, until, withResolvers, type Operation, type WithResolvers } from 'effection';
-import { Actor, maybeCurrentActor, rootUid, setCurrentActor } from '../actor/actor.ts';
+import { Actor, maybeCurrentActor, networkAddresses, rootUid, setCurrentActor } from '../actor/actor.ts';
 import { logLevel } from '../actor/log.ts';
 import type { Owner } from './owner.ts';
 import { onInterrupt } from '../base/interrupts.ts';
@@ -91,7 +91,7 @@ function startRoot(settings: RootSettings): Root {
       for (let address of settings.listen) actor.addresses.push(yield* serveAddress(address, actor));
       // Its children listen where it does, on ports of their own, so that they can be reached
       // from wherever it can.
-      actor.childListen = actor.addresses.slice(1).map(anyPort);
+      actor.childListen = networkAddresses(actor.addresses).map(anyPort);
       if (settings.registry) {
         actor.registry = [settings.registry];
         yield* joinRegistry(actor, actor.registry);
