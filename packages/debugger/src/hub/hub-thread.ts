@@ -13,12 +13,14 @@ export async function start(): Promise<void> {
   // The main thread acknowledges each `lent` message it was asked to (start-hub.ts).
   let acks = new Map<number, () => void>();
   let nextAck = 1;
-  parentPort!.on('message', (message: { ack?: number }) => {
+  parentPort!.on('message', (message: { ack?: number; print?: string }) => {
+    // What the root printed while the terminal is lent (start-hub.ts's routeOutput).
+    if (message.print !== undefined) return hub.print(message.print);
     if (message.ack === undefined) return;
     acks.get(message.ack)?.();
     acks.delete(message.ack);
   });
-  let hub = new Hub(new Terminal(tty), (lent, then) => {
+  let hub: Hub = new Hub(new Terminal(tty), (lent, then) => {
     if (!then) return parentPort!.postMessage({ lent });
     let ack = nextAck++;
     acks.set(ack, then);

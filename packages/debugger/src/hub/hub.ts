@@ -33,6 +33,11 @@ export class Hub {
    */
   constructor(private terminal: Terminal, private lent: (lent: boolean, then?: () => void) => void) {}
 
+  /** Print `text` on the terminal, above the prompt if one is shown (the root's own output while it is lent). */
+  print(text: string): void {
+    this.terminal.print(text);
+  }
+
   /** A debugger thread connected. */
   accept(socket: Socket): void {
     let client = new Client();

@@ -39,6 +39,7 @@ export async function stopHub(): Promise<void> {
   process.off('exit', running.onExit);
   restoreTerminal();
   holdInterrupts(false);
+  routeOutput(undefined);
   await running.worker.terminate();
   if (running.ownDir) rmSync(running.ownDir, { recursive: true, force: true });
 }
@@ -53,7 +54,10 @@ function start(treeDir?: string): Promise<RunningHub | undefined> {
   // Not waited for: the program goes on while the hub thread starts (a debugger thread that
   // asks for the terminal meanwhile waits for the hub's socket to appear).
   worker.on('message', (message: { lent?: boolean; ack?: number; error?: string }) => {
-    if (message.lent !== undefined) holdInterrupts(message.lent);
+    if (message.lent !== undefined) {
+      holdInterrupts(message.lent);
+      routeOutput(message.lent ? (text) => worker.postMessage({ print: text }) : undefined);
+    }
     if (message.ack !== undefined) worker.postMessage({ ack: message.ack });
     if (message.error) process.stderr.write(`harrow: the debugger's terminal hub could not listen on ${address}: ${message.error}\n`);
   });
@@ -90,6 +94,31 @@ function holdInterrupts(nowLent: boolean): void {
     // by the program's listeners, or, where it has none, by the signal's default action.
     if (pending && listeners.length > 0) process.emit('SIGINT', 'SIGINT');
     else if (pending) process.kill(process.pid, 'SIGINT');
+  }
+}
+
+let direct: { stdout: typeof process.stdout.write; stderr: typeof process.stderr.write } | undefined;
+
+/**
+ * While an actor holds the terminal, what the root itself prints (its main thread's stdout and
+ * stderr) goes through the hub, which prints it above the prompt and redraws the prompt, rather
+ * than onto the prompt's line. Other processes write to the terminal directly (docs/debugging.md).
+ */
+function routeOutput(print: ((text: string) => void) | undefined): void {
+  if (print && !direct) {
+    direct = { stdout: process.stdout.write, stderr: process.stderr.write };
+    let through = (chunk: string | Uint8Array, encoding?: unknown, callback?: unknown): boolean => {
+      print(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      let done = typeof encoding === 'function' ? encoding : callback;
+      if (typeof done === 'function') queueMicrotask(() => done());
+      return true;
+    };
+    process.stdout.write = through as typeof process.stdout.write;
+    process.stderr.write = through as typeof process.stderr.write;
+  } else if (!print && direct) {
+    process.stdout.write = direct.stdout;
+    process.stderr.write = direct.stderr;
+    direct = undefined;
   }
 }
 
