@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { run, spawn, sleep } from 'effection';
 import { describe, expect, it } from 'vitest';
 import { ActorBootError, findActor, openNursery, openRoot, queryRegistry } from '../src/index.ts';
@@ -27,6 +28,17 @@ describe.skipIf(!support.ok)('actors on another host, over ssh', () => {
       let portal = yield* nursery.startActor('far', { host: peer.host.hostAlias, enableModules: [remoteHost] });
       let where = yield* portal.run(whereAmI);
       expect(where.namespace).toBe(peer.host.namespace);
+      // The cookie reached it through its environment, never a command line there or here.
+      let read = (pid: number, file: string) => readFileSync(`/proc/${pid}/${file}`, 'latin1');
+      expect(read(where.pid, 'environ').split('\0')).toContain(`HARROW_COOKIE=${cookie}`);
+      let commandLines = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map((pid) => {
+        try {
+          return read(Number(pid), 'cmdline');
+        } catch {
+          return '';
+        }
+      });
+      expect(commandLines.filter((line) => line.includes(cookie))).toEqual([]);
       expect(where).toMatchObject({ name: 'far', uid: portal.actor.uid, pid: portal.actor.pid, cwd: process.cwd() });
       expect(portal.actor.address).toMatch(new RegExp(`^tcp://${peer.host.address.replace(/\./g, '\\.')}:\\d+$`));
       let entry = (yield* queryRegistry()).find((candidate) => candidate.name === 'far');

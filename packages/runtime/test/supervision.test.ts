@@ -14,6 +14,7 @@ import {
 import { add } from './fixtures/basic.ts';
 import { crashSoon, exitNormally, failingInit, pid, superviseCrasher, throwUncaught } from './fixtures/supervision.ts';
 import { alive, failureOf, perTest } from './helpers.ts';
+import { Intensity } from '../src/nursery/supervisor.ts';
 
 const fixture = new URL('./fixtures/supervision.ts', import.meta.url);
 const quick = { initial: 0, max: 0 };
@@ -47,6 +48,23 @@ function* restarted(nursery: Nursery, name: string, old: number): Operation<numb
     yield* sleep(5);
   }
 }
+
+describe('restart intensity and back-off', () => {
+  it('allows maxRestarts within the window, and backs off doubling, capped, with bounded jitter', () => {
+    let strategy = oneForOne({ maxRestarts: 3, within: 1000, backoff: { initial: 10, max: 40, jitter: 0.2 } });
+    let intensity = new Intensity(strategy);
+    let delays: number[] = [];
+    for (let at of [0, 10, 20]) {
+      expect(intensity.allow(at)).toBe(true);
+      delays.push(intensity.delay());
+    }
+    // 10, 20, 40 ms, each within ±20 %.
+    [10, 20, 40].forEach((base, i) => expect(Math.abs(delays[i]! - base)).toBeLessThanOrEqual(base * 0.2));
+    expect(intensity.allow(30)).toBe(false); // the fourth within 1000 ms
+    expect(Math.abs(intensity.delay() - 40)).toBeLessThanOrEqual(8); // capped at max
+    expect(intensity.allow(5000)).toBe(true); // the window has passed
+  });
+});
 
 describe('supervision', () => {
   perTest();
