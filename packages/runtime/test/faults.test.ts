@@ -11,10 +11,12 @@ import { join } from 'node:path';
 import { race, run, scoped, sleep, spawn, until, withResolvers, type Operation } from 'effection';
 import { describe, expect, it } from 'vitest';
 import { ActorGroupError, BrokenActorError, RemoteActorError, TransportError, openNursery, type Portal } from '../src/index.ts';
+import { add } from './fixtures/basic.ts';
 import { countUp, naturals, severParent, startBranches, startedThenDie, type Sever } from './fixtures/faults.ts';
 import { alive, expectNoLeaks, failureOf, markers, parentOf, perTest, startProgram, tagged, waitFor } from './helpers.ts';
 
 const faults = new URL('./fixtures/faults.ts', import.meta.url);
+const basic = new URL('./fixtures/basic.ts', import.meta.url);
 const faultsRoot = new URL('./programs/faults-root.ts', import.meta.url);
 
 const env = perTest();
@@ -266,6 +268,27 @@ describe('an actor that dies between `started` and its first message', () => {
     if (how === 'exit') expect(exitCode).toBe(7);
     else expect(signal).toBe('SIGKILL');
     expect(elapsed).toBeLessThan(1_000);
+  });
+  // A new call in that window (the connection ended, the exit not yet seen) is told the same:
+  // it is never sent, and fails when the actor's outcome is known (a bare "channel is closed"
+  // TransportError before, which a caller retrying on BrokenActorError did not expect).
+  it.each(['run', 'stream', 'context'] as const)('a %s call made after the connection ended, before the exit, fails with BrokenActorError', async (kind) => {
+    let { error, escaped } = await scopeOutcome(function* () {
+      let nursery = yield* openNursery(LADDER);
+      let portal = yield* nursery.startActor('dies', { enableModules: [faults, basic] });
+      let pid = portal.actor.pid;
+      yield* portal.openContext(startedThenDie, 'exit', 'after-closing', env.dir);
+      yield* poll(() => markers(env.dir).includes('closed') && socketTo(pid)?.readableEnded === true, 5_000, 'the end of the connection');
+      yield* within(2_000, `an error from the ${kind} call`, function* () {
+        if (kind === 'run') yield* portal.run(add, 1, 2);
+        else if (kind === 'stream') yield* (yield* portal.openStreamFrom(naturals)).next();
+        else yield* portal.openContext(countUp);
+        throw new Error(`the ${kind} call succeeded on an actor that had ended its connection`);
+      });
+    });
+    expect.soft(escaped, `escaped the scope: ${describeError(escaped)}`).toBeUndefined();
+    expect(error, describeError(error)).toBeInstanceOf(BrokenActorError);
+    expect((error as BrokenActorError).exitCode).toBe(7);
   });
 });
 

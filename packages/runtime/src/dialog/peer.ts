@@ -108,14 +108,19 @@ export class Peer {
   /**
    * Start a call: encode and send it at once, register `dialog` under its id, and return the
    * id. A value the codec cannot carry is a `TypeError` naming it (`args[1].cb is a function`),
-   * thrown before anything is sent.
+   * thrown before anything is sent. A call to a side that has gone is settled by `break`.
    */
   call(fn: Function, args: unknown[], kind: CallKind, dialog: (cid: number) => Dialog): number {
     if (this.brokenWith) throw this.brokenWith;
     if (!Array.isArray(args)) throw new TypeError('arguments must be an array');
     let mark = markOf(fn);
     let cid = this.nextCid;
-    this.channel.post({ type: 'call', cid, kind, module: mark?.module ?? null, fn: mark?.name ?? (fn.name || '<anonymous>'), args });
+    // The other side has ended the connection, but its owner has not yet said why (a child's
+    // outcome waits for its exit status): the call fails with that reason once `break` gives
+    // it, as the calls already in flight do, not with a bare "channel is closed".
+    if (!this.channel.peerGone) {
+      this.channel.post({ type: 'call', cid, kind, module: mark?.module ?? null, fn: mark?.name ?? (fn.name || '<anonymous>'), args });
+    }
     this.nextCid += 2;
     this.dialogs.set(cid, dialog(cid));
     return cid;
