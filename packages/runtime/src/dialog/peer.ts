@@ -59,6 +59,11 @@ export class Peer {
   private brokenListeners: (() => void)[] = [];
   /** Set by `detach`: `run` stops reading, and the connection is someone else's. */
   detached = false;
+  /**
+   * Set when `run` stopped before the connection ended (its scope was halted, or it was
+   * detached): then nobody will `break` this peer on the connection's end.
+   */
+  private unread = false;
 
   constructor(readonly channel: Channel, options: PeerOptions) {
     this.actor = options.actor;
@@ -73,17 +78,21 @@ export class Peer {
    * what the in-flight dialogs are told (see `break`).
    */
   *run(): Operation<Error | undefined> {
-    let inbox = yield* this.channel.messages;
+    let ended = false;
     try {
+      let inbox = yield* this.channel.messages;
       while (true) {
         let next = yield* inbox.next();
-        if (next.done) return undefined;
+        if (next.done) return ((ended = true), undefined);
         this.dispatch(next.value);
         if (this.detached) return undefined;
       }
     } catch (error) {
+      ended = true;
       this.channel.destroy();
       return error instanceof Error ? error : new TransportError(String(error));
+    } finally {
+      if (!ended) this.unread = true;
     }
   }
 
@@ -118,8 +127,8 @@ export class Peer {
     // The other side has ended the connection, but its owner has not yet said why (a child's
     // outcome waits for its exit status): the call fails with that reason once `break` gives
     // it, as the calls already in flight do, not with a bare "channel is closed".
-    if (!this.channel.peerGone) {
-      this.channel.post({ type: 'call', cid, kind, module: mark?.module ?? null, fn: mark?.name ?? (fn.name || '<anonymous>'), args });
+    if (!this.channel.peerGone || this.unread) {
+      this.post({ type: 'call', cid, kind, module: mark?.module ?? null, fn: mark?.name ?? (fn.name || '<anonymous>'), args });
     }
     this.nextCid += 2;
     this.dialogs.set(cid, dialog(cid));
