@@ -25,8 +25,15 @@ const HUB_START_MS = 5_000;
  */
 const STEP_HOLD_MS = 500;
 
-/** How long leaving the REPL waits for the hub to confirm that the terminal is given on. */
-const RELEASED_WAIT_MS = 1_000;
+/**
+ * How long leaving the REPL waits at most for the hub to confirm that the terminal is given on.
+ * The confirmation is what orders a SIGINT the root held meanwhile before anything this actor
+ * does next (see `released` in wire.ts), so the bound is generous: on a loaded machine the
+ * root's main thread may take a while to answer, and an actor that runs on too early lets its
+ * result reach the root before the signal does. It only keeps an actor paused when the root's
+ * main thread cannot answer at all (it is itself paused, or blocked).
+ */
+const RELEASED_WAIT_MS = 10_000;
 
 /**
  * The debugger of one thread: it hears the thread pause, asks the root's hub for the terminal,
