@@ -84,7 +84,10 @@ export class DialogStream<Send, Recv, TClose = void> {
     this.credits--;
     this.outbound.push(value);
     if (this.outbound.length >= MAX_BATCH) {
+      // A full batch is written now, not at the end of the producer's turn: the consumer can
+      // take it while the producer makes the next one.
       this.flush();
+      this.peer.channel.flush();
     } else if (!this.flushScheduled) {
       // The first flush of a turn goes out at the end of the current microtask burst (lowest
       // latency for request/response). A producer paced by microtasks (an async generator)
@@ -187,7 +190,12 @@ export class DialogStream<Send, Recv, TClose = void> {
     this.unreturned++;
     if (this.unreturned >= Math.max(1, this.window >> 1)) {
       // Credits for a sender that is gone are moot; what it sent before may still be read.
-      if (this.peer.connected) this.peer.post({ type: 'credit', cid: this.cid, n: this.unreturned });
+      // Written now, not once the consumer's turn ends: a consumer draining a backlog would
+      // otherwise hold every credit until it is idle, and producer and consumer take turns.
+      if (this.peer.connected) {
+        this.peer.post({ type: 'credit', cid: this.cid, n: this.unreturned });
+        this.peer.channel.flush();
+      }
       this.unreturned = 0;
     }
   }
