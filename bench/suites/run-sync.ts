@@ -62,7 +62,7 @@ function* roundTrips(bench: BenchContext): Operation<void> {
     let raw = summarize(yield* until(measureRoundTripsAsync((i) => forkCall(child, i))));
     record(bench, 'raw.fork.roundtrip', raw);
     let proc = summarize(yield* measureRoundTrips((i) => runSyncCall(ctx, i)));
-    record(bench, 'runsync.process.roundtrip', proc, 'piscina.roundtrip', '<=1.5');
+    record(bench, 'runsync.process.roundtrip', proc, 'piscina.roundtrip', '<=1.3');
     bench.log(`   runsync.process.roundtrip / raw.fork.roundtrip = ${(proc.median / raw.median).toFixed(2)}`);
     if (canPin()) {
       let worker = yield* ctx.runSync(workerPid, []);

@@ -207,7 +207,7 @@ function* teardown(bench: BenchContext): Operation<void> {
     unit: 'ms',
     value: s.median,
     baseline: 'spawn.cold',
-    target: '<=500ms',
+    target: '<=250ms',
     note: `median of ${s.n} trees, min ${s.min.toFixed(0)} max ${s.max.toFixed(0)}; target is absolute`,
   });
 }
