@@ -279,6 +279,9 @@ describe('an actor that dies between `started` and its first message', () => {
       let pid = portal.actor.pid;
       yield* portal.openContext(startedThenDie, 'exit', 'after-closing', env.dir);
       yield* poll(() => markers(env.dir).includes('closed') && socketTo(pid)?.readableEnded === true, 5_000, 'the end of the connection');
+      // An argument the codec cannot carry is still its TypeError, at once.
+      let bad = yield* failureOf(() => portal.run(add, 1, { cb: () => 2 } as never));
+      expect((bad as Error).message).toBe('args[1].cb is a function');
       yield* within(2_000, `an error from the ${kind} call`, function* () {
         if (kind === 'run') yield* portal.run(add, 1, 2);
         else if (kind === 'stream') yield* (yield* portal.openStreamFrom(naturals)).next();

@@ -1,4 +1,4 @@
-import { ProtocolError, TransportError, type Channel } from '@harrow/transport';
+import { ProtocolError, TransportError, assertEncodable, type Channel } from '@harrow/transport';
 import { action, type Operation } from 'effection';
 import type { Actor } from '../actor/actor.ts';
 import type { ActorRef } from '../base/errors.ts';
@@ -129,6 +129,8 @@ export class Peer {
     // it, as the calls already in flight do, not with a bare "channel is closed".
     if (!this.channel.peerGone || this.unread) {
       this.post({ type: 'call', cid, kind, module: mark?.module ?? null, fn: mark?.name ?? (fn.name || '<anonymous>'), args });
+    } else {
+      assertEncodable(args, 'args');
     }
     this.nextCid += 2;
     this.dialogs.set(cid, dialog(cid));
