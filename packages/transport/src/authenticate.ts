@@ -1,4 +1,5 @@
 import { action, type Operation } from 'effection';
+import type { Address } from './address.ts';
 import { AuthenticationError } from './errors.ts';
 import {
   ACCEPTED,
@@ -40,14 +41,18 @@ export interface HandshakeSettings {
   timeout: number;
 }
 
-/** The settings of `options`, or undefined without a cookie. Throws a `TypeError` for a bad option. */
-export function handshakeSettings(options: AuthOptions): HandshakeSettings | undefined {
+/**
+ * The settings of `options` for a connection over `kind`: undefined without a cookie, and for a
+ * Unix socket, which ignores it. Throws a `TypeError` for a bad option, whatever the kind.
+ */
+export function handshakeSettings(options: AuthOptions, kind: Address['kind']): HandshakeSettings | undefined {
   let timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
   if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) {
     throw new TypeError(`handshakeTimeout must be a positive number of milliseconds, got ${String(timeout)}`);
   }
   if (options.cookie === undefined) return undefined;
-  return { key: cookieKey(options.cookie), timeout };
+  let key = cookieKey(options.cookie);
+  return kind === 'uds' ? undefined : { key, timeout };
 }
 
 /** How one handshake ended. */
@@ -75,25 +80,10 @@ export function startHandshake(wire: Wire, side: Side, settings: HandshakeSettin
 }
 
 /**
- * Authenticate a connection that is not attached yet: run `side`'s half of the cookie handshake
- * on `wire` and return the wire to build the channel on, or throw an `AuthenticationError`
- * naming the peer (the connection is then closed). Cancelling it closes the connection too.
- *
- * @example
- * ```ts
- * let socket = net.connect({ host: '10.0.0.2', port: 7000 });
- * let raw = socketWire(socket, 'tcp://10.0.0.2:7000');
- * let wire = yield* authenticateWire(raw, 'client', { cookie: process.env.HARROW_COOKIE });
- * let channel = createChannel(wire);
- * ```
+ * Run `side`'s half of the cookie handshake on `wire`, which must not be attached yet, and
+ * return the wire to build the channel on; or throw an `AuthenticationError` naming the peer
+ * (the connection is then closed). Cancelling it closes the connection too.
  */
-export function authenticateWire(wire: Wire, side: Side, options: AuthOptions): Operation<Wire> {
-  let settings = handshakeSettings(options);
-  if (!settings) throw new TypeError(`cannot authenticate the connection to ${wire.peer} without a cookie`);
-  return authenticate(wire, side, settings);
-}
-
-/** `authenticateWire` with the settings already checked. */
 export function authenticate(wire: Wire, side: Side, settings: HandshakeSettings): Operation<Wire> {
   return action<Wire>((resolve, reject) => {
     let done = false;
@@ -258,14 +248,13 @@ class ServerHandshake extends HalfHandshake {
 /** The connecting side: answers the hello with its proof, then checks the server's. */
 class ClientHandshake extends HalfHandshake {
   private ownNonce = nonce();
-  private answered = false;
+  /** The server's nonce, once its hello is read and answered. */
   private serverNonce: Buffer | undefined;
 
   protected step(): void {
-    if (!this.answered) {
+    if (!this.serverNonce) {
       if (this.badPrefix() || this.received.length < HELLO_BYTES) return;
       this.serverNonce = this.received.take(HELLO_BYTES).subarray(HANDSHAKE_PREFIX.length);
-      this.answered = true;
       this.wire.write(response(this.ownNonce, proof(this.settings.key, 'client', this.serverNonce, this.ownNonce)));
     }
     if (this.received.length === 0) return;
@@ -280,7 +269,7 @@ class ClientHandshake extends HalfHandshake {
     }
     if (this.received.length < 1 + PROOF_BYTES) return;
     let serverProof = this.received.take(1 + PROOF_BYTES).subarray(1);
-    if (!proofMatches(serverProof, proof(this.settings.key, 'server', this.ownNonce, this.serverNonce!))) {
+    if (!proofMatches(serverProof, proof(this.settings.key, 'server', this.ownNonce, this.serverNonce))) {
       this.fail('its proof is wrong: the peer does not hold the same cookie (HARROW_COOKIE)');
       return;
     }
@@ -288,7 +277,7 @@ class ClientHandshake extends HalfHandshake {
   }
 
   protected timeoutReason(): string {
-    return this.answered
+    return this.serverNonce
       ? `no answer to our proof within ${this.settings.timeout} ms`
       : `no handshake from the peer within ${this.settings.timeout} ms (is it listening with a cookie (HARROW_COOKIE)?)`;
   }

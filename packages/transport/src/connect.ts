@@ -32,10 +32,9 @@ export interface ConnectOptions extends ChannelOptions, AuthOptions {}
 export function connect(address: Address | string, options: ConnectOptions = {}): Operation<Channel> {
   return useChannel(function* () {
     let target = toAddress(address);
-    let settings = handshakeSettings(options);
+    let settings = handshakeSettings(options, target.kind);
     let wire = yield* openWire(target, options);
-    if (target.kind === 'uds' || !settings) return wire;
-    return yield* authenticate(wire, 'client', settings);
+    return settings ? yield* authenticate(wire, 'client', settings) : wire;
   }, options);
 }
 

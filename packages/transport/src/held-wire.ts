@@ -1,5 +1,12 @@
 import type { Wire, WireEvents } from './wire.ts';
 
+/** One wire event, with its arguments. */
+type Kept = { [K in keyof WireEvents]: [K, ...Parameters<WireEvents[K]>] }[keyof WireEvents];
+
+function deliver(events: WireEvents, [name, ...args]: Kept): void {
+  (events[name] as (...args: unknown[]) => void)(...args);
+}
+
 /**
  * A wire handed on mid-stream, after its first bytes were consumed (by the handshake): it
  * receives the wire's events from then on and keeps them, with the bytes left over, until its
@@ -10,7 +17,7 @@ import type { Wire, WireEvents } from './wire.ts';
 export class HeldWire implements WireEvents {
   /** The wire to hand to the new owner. */
   readonly wire: Wire;
-  private kept: { [K in keyof WireEvents]: [K, ...Parameters<WireEvents[K]>] }[keyof WireEvents][] = [];
+  private kept: Kept[] = [];
   private owner: WireEvents | undefined;
   private ownerPaused = false;
   private destroyed = false;
@@ -39,28 +46,29 @@ export class HeldWire implements WireEvents {
   }
 
   data(chunk: Uint8Array): void {
-    if (this.owner) this.owner.data(chunk);
-    else this.kept.push(['data', chunk]);
+    this.relay(['data', chunk]);
   }
 
   drain(): void {
-    if (this.owner) this.owner.drain();
-    else this.kept.push(['drain']);
+    this.relay(['drain']);
   }
 
   end(): void {
-    if (this.owner) this.owner.end();
-    else this.kept.push(['end']);
+    this.relay(['end']);
   }
 
   error(error: Error): void {
-    if (this.owner) this.owner.error(error);
-    else this.kept.push(['error', error]);
+    this.relay(['error', error]);
   }
 
   close(): void {
-    if (this.owner) this.owner.close();
-    else this.kept.push(['close']);
+    this.relay(['close']);
+  }
+
+  /** Pass `event` to the owner, or keep it until there is one. */
+  private relay(event: Kept): void {
+    if (this.owner) deliver(this.owner, event);
+    else this.kept.push(event);
   }
 
   private attach(events: WireEvents): void {
@@ -70,8 +78,7 @@ export class HeldWire implements WireEvents {
         this.kept = [];
         break;
       }
-      let [name, ...args] = next;
-      (events[name] as (...args: unknown[]) => void)(...args);
+      deliver(events, next);
     }
     // Owned only now, so that nothing that arrives during the replay overtakes it.
     this.owner = events;

@@ -16,7 +16,7 @@ export { parseAddress, formatAddress, toAddress, AddressError, type Address } fr
 export { createChannel, type Channel, type ChannelOptions } from './channel.ts';
 export { listen, type Listener, type ListenOptions, type Rejection } from './listen.ts';
 export { connect, usePortChannel, type ConnectOptions } from './connect.ts';
-export { authenticateWire, type AuthOptions } from './authenticate.ts';
+export type { AuthOptions } from './authenticate.ts';
 export { socketWire } from './socket-wire.ts';
 export { portWire } from './port-wire.ts';
 export type { Wire, WireEvents } from './wire.ts';

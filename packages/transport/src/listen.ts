@@ -75,8 +75,7 @@ export interface ListenOptions extends ChannelOptions, AuthOptions {
 export function listen(address: Address | string, options: ListenOptions = {}): Operation<Listener> {
   return resource(function* (provide) {
     let target = toAddress(address);
-    let settings = handshakeSettings(options);
-    let guard = target.kind === 'uds' ? undefined : settings;
+    let guard = handshakeSettings(options, target.kind);
     let connections = new Mailbox<Channel>();
     let open = new Set<Channel>();
     let handshakes = new Set<Handshake>();
