@@ -277,8 +277,8 @@ export class TimeoutError extends Error {
   readonly actor: string;
   readonly timeout: number;
 
-  constructor(actor: string, timeout: number, what = 'to register') {
-    super(`no actor named '${actor}' ${what} within ${timeout} ms`);
+  constructor(actor: string, timeout: number) {
+    super(`no actor named '${actor}' to register within ${timeout} ms`);
     this.actor = actor;
     this.timeout = timeout;
   }

@@ -1,4 +1,4 @@
-import { action, suspend, type Operation, type Task } from 'effection';
+import { action, ensure, suspend, type Operation, type Task } from 'effection';
 import { ContextCancelledError } from '../base/errors.ts';
 import { box, unboxDialogError } from '../base/boxing.ts';
 import { invoke } from './invoke.ts';
@@ -134,6 +134,18 @@ type StartedIn<Y> = Y extends StartedEffect<infer V> ? V : never;
 type EitherSide = Context & ContextHandle;
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: Error };
+
+/**
+ * Call `fn(...args)` as a context at the other end of `peer`, for as long as the current scope
+ * lasts (call it in a resource): the caller's side of the dialog and the context's first value.
+ * When the scope ends, `close` ends the dialog.
+ */
+export function* callContext(peer: Peer, fn: Function, args: unknown[], close: (dialog: ContextDialog) => Operation<void>): Operation<{ dialog: ContextDialog; first: unknown }> {
+  let dialog!: ContextDialog;
+  peer.call(fn, args, 'context', (cid) => (dialog = new ContextDialog(peer, cid, 'caller')));
+  yield* ensure(() => close(dialog));
+  return { dialog, first: yield* dialog.firstValue() };
+}
 
 /**
  * The state of a context dialog on one side: the `started` handshake, the stream, the outcome,

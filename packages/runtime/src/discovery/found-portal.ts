@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { resource, sleep, type Operation } from 'effection';
 import { networkAddresses, type Actor } from '../actor/actor.ts';
 import { BrokenActorError } from '../base/errors.ts';
@@ -25,7 +24,8 @@ const CANCEL_TIMEOUT_MS = 1000;
 export function connectPortal(entry: RegistryEntry, actor: Actor): Operation<FoundPortal> {
   return resource(function* (provide) {
     let ref = { name: entry.name, uid: entry.uid };
-    let address = reachBy(entry);
+    let here = entry.host === actor.host;
+    let address = reachBy(entry, here);
     let peer = yield* sharedConnection(`${entry.uid} ${address}`, address, actor, (error) => new BrokenActorError(ref, null, null, `is gone (its connection ended: ${error.message})`));
     peer.remote = ref;
     let portal = createPortal({
@@ -42,7 +42,7 @@ export function connectPortal(entry: RegistryEntry, actor: Actor): Operation<Fou
         // Its end of the connection closes as it exits; a process on this machine is then
         // waited for until it is gone (its parent reaps it at once).
         yield* peer.gone();
-        if (entry.host === hostname() && !entry.thread) yield* processGone(entry.pid);
+        if (here && !entry.thread) yield* processGone(entry.pid);
       },
     });
     yield* provide({ portal, peer });
@@ -50,13 +50,12 @@ export function connectPortal(entry: RegistryEntry, actor: Actor): Operation<Fou
 }
 
 /**
- * The address to reach an actor by: its Unix socket when it runs on this machine, else the
+ * The address to reach an actor by: its Unix socket when it runs on this machine (`here`), else the
  * first TCP or WebSocket address it listens on.
  */
-function reachBy(entry: RegistryEntry): string {
-  let network = networkAddresses(entry.addresses);
-  let local = entry.host === hostname() ? entry.addresses.find((address) => !network.includes(address)) : undefined;
-  return local ?? network[0] ?? entry.address;
+function reachBy(entry: RegistryEntry, here: boolean): string {
+  let local = here ? entry.addresses.find((address) => address.startsWith('uds:')) : undefined;
+  return local ?? networkAddresses(entry.addresses)[0] ?? entry.address;
 }
 
 /** How often a found actor's process is checked after its connection ended, and for how long at most. */

@@ -7,6 +7,7 @@
 import { connect, type Channel } from '@harrow/transport';
 import type { Operation } from 'effection';
 import { runSpawnedActor } from './actor-main.ts';
+import { handshakeTimeout } from '../dialog/serve.ts';
 import { takeLifeline } from '../spawn/lifeline.ts';
 import { parseDial, type Dial } from '../spawn/ssh-process.ts';
 
@@ -31,7 +32,7 @@ function* dialBack(dial: Dial, lifeline: import('node:net').Socket): Operation<C
   for (let address of dial.addresses) {
     let channel: Channel;
     try {
-      channel = yield* connect(address, { cookie: process.env.HARROW_COOKIE });
+      channel = yield* connect(address, { cookie: process.env.HARROW_COOKIE, handshakeTimeout: handshakeTimeout() });
     } catch (error) {
       failures.push(`${address}: ${(error as Error).message}`);
       continue;

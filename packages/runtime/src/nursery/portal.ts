@@ -1,7 +1,7 @@
-import { ensure, resource, type Operation, type Stream } from 'effection';
+import { resource, type Operation, type Stream } from 'effection';
 import { runCall } from '../dialog/run.ts';
 import type { Peer } from '../dialog/peer.ts';
-import { ContextDialog, type Context, type ContextHandle, type StartedValue } from '../dialog/context.ts';
+import { callContext, type Context, type ContextHandle, type StartedValue } from '../dialog/context.ts';
 import type { Remote, RemoteFn } from '../base/remote.ts';
 import { streamFrom } from '../dialog/stream-source.ts';
 
@@ -191,10 +191,7 @@ export function createPortal<T>(target: PortalTarget): Portal<T> {
     },
     openContext(fn, ...args) {
       return resource(function* (provide) {
-        let dialog!: ContextDialog;
-        peer.call(fn, args, 'context', (cid) => (dialog = new ContextDialog(peer, cid, 'caller')));
-        yield* ensure(() => dialog.close(target.cancelTimeout));
-        let first = yield* dialog.firstValue();
+        let { dialog, first } = yield* callContext(peer, fn, args, (dialog) => dialog.close(target.cancelTimeout));
         // The dialog's values are typed from the context function's signature: a promise of
         // its types, which nothing here can check.
         let ctx: ContextHandle = dialog.context();

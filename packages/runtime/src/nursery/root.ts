@@ -100,8 +100,9 @@ function startRoot(settings: RootSettings): Root {
         hostRegistry(registry);
         yield* ensure(() => hostRegistry(undefined));
         actor.registry = [...actor.addresses];
-        setActorRegistry(localRegistry(registry));
-        yield* localRegistry(registry).register(entryOf(actor));
+        let client = localRegistry(registry);
+        setActorRegistry(client);
+        yield* client.register(entryOf(actor));
       }
       yield* ensure(() => setActorRegistry(undefined));
       listening = true;

@@ -1,5 +1,5 @@
-import { ensure, resource, type Operation } from 'effection';
-import { ContextDialog } from '../dialog/context.ts';
+import { resource, type Operation } from 'effection';
+import { callContext } from '../dialog/context.ts';
 import type { Peer } from '../dialog/peer.ts';
 import { runCall } from '../dialog/run.ts';
 import type { RegistryEntry } from './entry.ts';
@@ -56,16 +56,13 @@ export function remoteRegistry(peer: Peer): RegistryClient {
     },
     register(entry) {
       return resource(function* (provide) {
-        let dialog!: ContextDialog;
-        peer.call(registerActor, [entry], 'context', (cid) => (dialog = new ContextDialog(peer, cid, 'caller')));
-        yield* ensure(function* () {
+        yield* callContext(peer, registerActor, [entry], function* (dialog) {
           try {
             yield* dialog.close(1000);
           } catch {
             // The registry is gone: there is no entry left to remove.
           }
         });
-        yield* dialog.firstValue();
         yield* provide();
       });
     },

@@ -18,7 +18,7 @@ export function* joinRegistry(actor: Actor, addresses: string[]): Operation<void
 }
 
 /** A connection to the first of `addresses` that accepts one; else the last one's error. */
-export function* connectFirst(addresses: string[], actor: Actor): Operation<Peer> {
+function* connectFirst(addresses: string[], actor: Actor): Operation<Peer> {
   let failure: unknown = new Error('no address to connect to');
   for (let address of addresses) {
     try {
