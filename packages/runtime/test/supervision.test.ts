@@ -84,6 +84,20 @@ describe('supervision', () => {
     expect((error as Error).message).toMatch(/more than 2 restarts within 10000 ms/);
   });
 
+  it('a caller retrying through nursery.portal(name) on BrokenActorError ends with the SupervisorError once the supervisor gives up', async () => {
+    let started = Date.now();
+    let error = await run(() =>
+      failureOf(function* () {
+        let nursery = yield* openNursery({ supervise: oneForOne({ maxRestarts: 2, within: 10_000, backoff: quick }) });
+        yield* nursery.startActor('flaky', { enableModules: [fixture], init: crashSoon });
+        // Keeps calling, as the docs' `again` does, for as long as the calls meet dying incarnations.
+        while (true) yield* pidOf(nursery, 'flaky');
+      }),
+    );
+    expect(error).toBeInstanceOf(SupervisorError);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('one-for-all restarts every child (new pids, the same names); rest-for-one only the one and those after it', async () => {
     await run(function* () {
       let all = yield* openNursery({ supervise: oneForAll({ backoff: quick }) });

@@ -391,6 +391,8 @@ class ActorNursery implements Nursery {
 
   private finished(child: ChildActor): void {
     if (this.supervision?.exited(child)) {
+      // Its slot holds the next incarnation: a long-lived supervisor does not keep every one.
+      this.all.delete(child);
       this.wake?.();
       return;
     }

@@ -15,8 +15,9 @@ interface Slot<O extends SupervisedOptions> {
   name: string;
   options: O;
   restart: RestartType;
-  /** The current incarnation (the last one started). */
+  /** The current incarnation (the last one started), and the portal that reaches it. */
   child: ChildActor | undefined;
+  portal: Portal | undefined;
   incarnation: number;
   state: 'starting' | 'running' | 'restarting' | 'gone';
   /** Told when `state` changes (a portal waiting for the next incarnation). */
@@ -62,7 +63,7 @@ export class Supervision<O extends SupervisedOptions> {
     if (!['permanent', 'transient', 'temporary'].includes(restart)) {
       throw new TypeError(`startActor('${name}'): restart must be 'permanent', 'transient' or 'temporary', got ${JSON.stringify(restart)}`);
     }
-    let slot: Slot<O> = { name, options, restart, child: undefined, incarnation: 1, state: 'starting', waiters: new Set() };
+    let slot: Slot<O> = { name, options, restart, child: undefined, portal: undefined, incarnation: 1, state: 'starting', waiters: new Set() };
     this.slots.push(slot);
     try {
       yield* this.nursery.startIncarnation(name, options, (child) => this.bind(slot, child));
@@ -109,6 +110,7 @@ export class Supervision<O extends SupervisedOptions> {
 
   private bind(slot: Slot<O>, child: ChildActor): void {
     slot.child = child;
+    slot.portal = createPortal(child.target(this.nursery.ladder));
     this.slotOf.set(child, slot);
   }
 
@@ -196,7 +198,7 @@ export class Supervision<O extends SupervisedOptions> {
     if (slot.state === 'gone') {
       throw new BrokenActorError(child.ref, child.handle.exit?.code ?? null, child.handle.exit?.signal ?? null, `is gone, and its supervisor does not start it again (restart: ${slot.restart})`);
     }
-    return createPortal(child.target(this.nursery.ladder));
+    return slot.portal!;
   }
 }
 
