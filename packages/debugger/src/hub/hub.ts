@@ -93,8 +93,9 @@ export class Hub {
     this.holder = undefined;
     // The root's own main thread may be the one that is about to run: it cannot take the
     // terminal back before it does, so it is not waited for.
-    this.grantNext(client.actor?.pid === process.pid ? undefined : released);
-    if (client.actor?.pid === process.pid) released();
+    let root = client.actor?.pid === process.pid;
+    this.grantNext(root ? undefined : released);
+    if (root) released();
   }
 
   /** Lend the terminal to the next in line, or give it back to the root; `then` once that is done. */
