@@ -24,13 +24,12 @@ export interface PsOptions {
   interval?: number;
   /** ms to wait for the registry to accept us before giving up. Default 5000. */
   timeout?: number;
-  /** ms each actor has to tell its calls in flight; one that has not is shown with `?`. Default 1000. */
-  statusTimeout?: number;
   /** Where frames go. Default: stdout. */
   write?: (text: string) => void;
-  /** Clear the screen before each frame of `watch` (a terminal). Default: when stdout is one. */
-  clear?: boolean;
 }
+
+/** How long each actor has to tell its calls in flight; one that has not is shown with `?`. */
+const STATUS_TIMEOUT_MS = 1000;
 
 /**
  * The registry at `address` did not accept us within the time given: nothing answers there, or
@@ -69,12 +68,12 @@ const CLEAR = '\x1b[H\x1b[2J\x1b[3J';
  */
 export function* ps(options: PsOptions): Operation<void> {
   let write = options.write ?? ((text: string) => void process.stdout.write(text));
-  let clear = options.clear ?? process.stdout.isTTY === true;
+  let clear = process.stdout.isTTY === true;
   let interval = options.interval ?? 1000;
   yield* joined(options.registry, options.timeout ?? 5000);
   let self = maybeCurrentActor()!;
   for (let frame = 0; ; frame++) {
-    let rows = yield* snapshot(self, options.statusTimeout ?? 1000);
+    let rows = yield* snapshot(self, STATUS_TIMEOUT_MS);
     let lines = renderTree(rows, Date.now());
     if (!options.watch) {
       write(`${lines.join('\n')}\n`);
