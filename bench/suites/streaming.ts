@@ -28,6 +28,16 @@ export const streaming: Suite = {
       bench.record({ metric: 'stream.throughput', unit: 'msgs/s', value: oneWay.value, baseline: 'raw.uds.stream.batched', target: '>=0.75', note });
       bench.record({ metric: 'stream.throughput.vs-unbatched', unit: 'msgs/s', value: oneWay.value, baseline: 'raw.uds.stream.unbatched', note: 'the same figure, against one write per message' });
 
+      let wide = yield* measureThroughput((count) => consume(portal, count, WIDE_WINDOW), STREAM);
+      bench.log(`stream.throughput.window${WIDE_WINDOW}: ${wide.runs.map((r) => Math.round(r)).join(', ')} msgs/s`);
+      bench.record({
+        metric: `stream.throughput.window${WIDE_WINDOW}`,
+        unit: 'msgs/s',
+        value: wide.value,
+        baseline: 'raw.uds.stream.batched',
+        note: `stream.throughput with openStream({ window: ${WIDE_WINDOW} }): what the default window costs; median of ${wide.runs.length} runs`,
+      });
+
       let withEach = yield* measureThroughput((count) => consumeWithEach(portal, count), STREAM);
       bench.log(`stream.each.throughput: ${withEach.runs.map((r) => Math.round(r)).join(', ')} msgs/s`);
       bench.record({
@@ -60,11 +70,14 @@ export const streaming: Suite = {
   },
 };
 
-/** Receive `count` messages from a producing actor; the elapsed milliseconds. */
-function* consume(portal: Portal, count: number): Operation<number> {
+/** The window of `stream.throughput.window2048`: eight times the default. */
+const WIDE_WINDOW = 2048;
+
+/** Receive `count` messages from a producing actor, granting it `window` credits; the elapsed milliseconds. */
+function* consume(portal: Portal, count: number, window?: number): Operation<number> {
   return yield* scoped(function* () {
     let { ctx } = yield* portal.openContext(produce, count);
-    let stream = yield* ctx.openStream();
+    let stream = yield* ctx.openStream({ window });
     let start = performance.now();
     for (let received = 0; received < count; received++) {
       let next = yield* stream.next();
