@@ -6,7 +6,7 @@
  */
 import type net from 'node:net';
 import { join } from 'node:path';
-import { scoped, sleep, until, type Operation } from 'effection';
+import { all, scoped, sleep, until, type Operation } from 'effection';
 import { peerScript, useChild, usePeer } from '../lib/child.ts';
 import { canPin, pinned, PIN_CPU } from '../lib/cpu.ts';
 import { measureRoundTripsAsync, measureThroughput, ROUND_TRIPS, STREAM } from '../lib/measure.ts';
@@ -79,6 +79,23 @@ function* startup(bench: BenchContext): Operation<void> {
   yield* startupFigure(bench, 'raw.node.startup', ['-e', '0'], 'node -e 0, spawn to exit');
   yield* startupFigure(bench, 'raw.node.startup.tsx', [...process.execArgv, peerScript('empty.ts')],
     'node [bench execArgv] empty.ts, spawn to exit');
+  yield* startupsAtOnce(bench);
+}
+
+/** Processes of `raw.node.startup200`, as many as `scale.actors200` starts. */
+export const STARTUPS_AT_ONCE = 200;
+
+/**
+ * `raw.node.startup200`: `STARTUPS_AT_ONCE` `node -e 0` spawned at once, from the first spawn to
+ * the last exit: what starting that many processes costs this machine before any of them runs a
+ * line of harrow (`scale.actors200`'s floor).
+ */
+function* startupsAtOnce(bench: BenchContext): Operation<void> {
+  let start = performance.now();
+  yield* all(Array.from({ length: STARTUPS_AT_ONCE }, () => timeToExit(process.execPath, ['-e', '0'])));
+  let ms = performance.now() - start;
+  bench.log(`raw.node.startup${STARTUPS_AT_ONCE}: ${STARTUPS_AT_ONCE} x node -e 0 at once, first spawn to last exit: ${ms.toFixed(0)} ms`);
+  bench.record({ metric: `raw.node.startup${STARTUPS_AT_ONCE}`, unit: 'ms', value: ms, note: `${STARTUPS_AT_ONCE} x node -e 0 spawned at once, until the last exited; one run` });
 }
 
 function* rss(bench: BenchContext): Operation<void> {
