@@ -171,7 +171,10 @@ function* actorMain(channel: Channel, options: SpawnedOptions): Operation<number
   actor.childListen = spec.listen ?? [];
   if (actor.registry.length > 0) {
     try {
-      yield* joinRegistry(actor, actor.registry);
+      // A child of the root registers over its channel to the root, which hosts the registry:
+      // the root then holds one connection per child, not two.
+      let parentHostsRegistry = actor.registry.includes(spec.parent.address);
+      yield* joinRegistry(actor, actor.registry, parentHostsRegistry ? parent : undefined);
     } catch (error) {
       actor.log.warn({ err: error, registry: spec.registry }, 'could not register with the registry; this actor cannot be found by name');
     }

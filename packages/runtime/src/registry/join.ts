@@ -6,12 +6,14 @@ import { remoteRegistry, setActorRegistry } from './client.ts';
 import { entryOf } from './entry.ts';
 
 /**
- * Register `actor` with the registry at one of `addresses` (the first that answers) for as long as the current scope lasts, over
- * a connection of its own that also serves its lookups (`findActor`, `waitForActor`,
- * `queryRegistry`). The entry goes when the scope ends, or when the connection breaks.
+ * Register `actor` with the registry at one of `addresses` (the first that answers) for as long
+ * as the current scope lasts, over a connection that also serves its lookups (`findActor`,
+ * `waitForActor`, `queryRegistry`): `via` when it is already open to the actor that hosts the
+ * registry (a child's channel to its parent, the root), else one of its own. The entry goes
+ * when the scope ends, or when that connection breaks.
  */
-export function* joinRegistry(actor: Actor, addresses: string[]): Operation<void> {
-  let peer = yield* connectFirst(addresses, actor);
+export function* joinRegistry(actor: Actor, addresses: string[], via?: Peer): Operation<void> {
+  let peer = via ?? (yield* connectFirst(addresses, actor));
   let client = remoteRegistry(peer);
   yield* client.register(entryOf(actor));
   setActorRegistry(client);
