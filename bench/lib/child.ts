@@ -2,7 +2,7 @@ import { spawn as spawnProcess, type ChildProcess, type SpawnOptions } from 'nod
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { action, race, resource, sleep, until, type Operation } from 'effection';
+import { action, race, resource, scoped, sleep, until, type Operation } from 'effection';
 
 /** The bench/ folder. */
 export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -60,6 +60,22 @@ export function useChild(file: string, args: string[], options: SpawnOptions = {
         }
       }
     }
+  });
+}
+
+/**
+ * Run a program of its own under plain node (a bench fixture: `node <args>`) to its end, its
+ * stderr passed through, and give back the last line it printed on stdout, parsed as JSON:
+ * how the figures measured in a JavaScript program reach the bench.
+ */
+export function* runForJson<T>(args: string[]): Operation<T> {
+  return yield* scoped(function* () {
+    let child = yield* useChild(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.process.stdout!.on('data', (chunk: Buffer) => (output += chunk));
+    let exit = yield* child.exited();
+    if (exit.code !== 0) throw new Error(`node ${args.join(' ')} exited with ${exit.code ?? exit.signal}`);
+    return JSON.parse(output.trim().split('\n').at(-1)!) as T;
   });
 }
 

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { scoped, until, type Operation } from 'effection';
 import { openNursery, openRoot } from '@harrow/runtime';
-import { BENCH_DIR, useChild } from '../lib/child.ts';
+import { BENCH_DIR, runForJson } from '../lib/child.ts';
 import { ROUND_TRIPS } from '../lib/measure.ts';
 import { summarize } from '../lib/stats.ts';
 import type { BenchContext, Suite } from '../lib/suite.ts';
@@ -56,14 +56,7 @@ function* find(bench: BenchContext): Operation<void> {
  * thread would compile the runtime through it).
  */
 function* registry200(bench: BenchContext): Operation<void> {
-  let result = yield* scoped(function* () {
-    let child = yield* useChild(process.execPath, [join(BENCH_DIR, 'fixtures', 'registry200.mjs'), String(REGISTRY_ACTORS)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.process.stdout!.on('data', (chunk: Buffer) => (output += chunk));
-    let exit = yield* child.exited();
-    if (exit.code !== 0) throw new Error(`registry200.mjs exited with ${exit.code ?? exit.signal}`);
-    return JSON.parse(output.trim().split('\n').at(-1)!) as { registered: number; total: number };
-  });
+  let result = yield* runForJson<{ registered: number; total: number }>([join(BENCH_DIR, 'fixtures', 'registry200.mjs'), String(REGISTRY_ACTORS)]);
   bench.log(`scale.registry200: ${REGISTRY_ACTORS} thread actors started and registered in ${result.registered.toFixed(0)} ms; torn down and unregistered: ${result.total.toFixed(0)} ms`);
   bench.record({
     metric: 'scale.registry200',

@@ -7,10 +7,10 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { all, scoped, sleep, spawn, type Operation } from 'effection';
+import { scoped, sleep, spawn, type Operation } from 'effection';
 import { openNursery, type Portal } from '@harrow/runtime';
-import { echo, holdTree } from '../fixtures/actor.ts';
-import { BENCH_DIR, useChild } from '../lib/child.ts';
+import { holdTree } from '../fixtures/actor.ts';
+import { BENCH_DIR, runForJson } from '../lib/child.ts';
 import { canPin, pinned, PIN_CPU } from '../lib/cpu.ts';
 import { ROUND_TRIPS } from '../lib/measure.ts';
 import { describeCpu, exists, vmRssKiB } from '../lib/proc.ts';
@@ -74,14 +74,7 @@ const FIXTURES = join(BENCH_DIR, 'fixtures');
 
 /** Run a cold-start program (bench/fixtures/cold-start.*) with `args` and take its timed starts, the warm-up dropped. */
 function* coldStartTimes(args: string[]): Operation<number[]> {
-  return yield* scoped(function* () {
-    let child = yield* useChild(process.execPath, [...args, String(STARTUP_WARMUP + STARTUP_RUNS)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.process.stdout!.on('data', (chunk: Buffer) => (output += chunk));
-    let exit = yield* child.exited();
-    if (exit.code !== 0) throw new Error(`${args.at(-1)} exited with ${exit.code ?? exit.signal}`);
-    return (JSON.parse(output.trim().split('\n').at(-1)!) as number[]).slice(STARTUP_WARMUP);
-  });
+  return (yield* runForJson<number[]>([...args, String(STARTUP_WARMUP + STARTUP_RUNS)])).slice(STARTUP_WARMUP);
 }
 
 /**
@@ -223,14 +216,7 @@ function* teardown(bench: BenchContext): Operation<void> {
  * checks that none of the actors is left.
  */
 function* scale(bench: BenchContext): Operation<void> {
-  let result = yield* scoped(function* () {
-    let child = yield* useChild(process.execPath, [join(FIXTURES, 'scale200.mjs'), String(STARTUPS_AT_ONCE)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.process.stdout!.on('data', (chunk: Buffer) => (output += chunk));
-    let exit = yield* child.exited();
-    if (exit.code !== 0) throw new Error(`scale200.mjs exited with ${exit.code ?? exit.signal}`);
-    return JSON.parse(output.trim().split('\n').at(-1)!) as { started: number; total: number; pids: number[] };
-  });
+  let result = yield* runForJson<{ started: number; total: number; pids: number[] }>([join(FIXTURES, 'scale200.mjs'), String(STARTUPS_AT_ONCE)]);
   if (result.pids.length !== STARTUPS_AT_ONCE) throw new Error(`scale.actors200: ${result.pids.length} actors answered`);
   let left = result.pids.filter(exists);
   if (left.length > 0) throw new Error(`scale.actors200: ${left.length} actor processes left after the scope: ${left.join(', ')}`);
