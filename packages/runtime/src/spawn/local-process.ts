@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { socketWire, type Wire } from '@harrow/transport';
 import { BOOT, PROCESS_ACTOR_MAIN } from './entries.ts';
 import { bootStderrStdio, realStderrFd, relayStderr } from './stderr.ts';
-import { exitRecord, type ChildHandle, type StartOptions } from './handle.ts';
-import { sentinel, type GroupKind } from './sentinel.ts';
+import type { ChildHandle, StartOptions } from './handle.ts';
+import { watchProcessExit } from './process-exit.ts';
+import type { GroupKind } from './sentinel.ts';
 
 /** What `startProcess` needs. Plain data: a worker thread sends it to the main thread (process-host.ts). */
 export interface ProcessOptions extends StartOptions {
@@ -46,31 +47,14 @@ export function startLocalProcess<C>(options: ProcessOptions, connect: ConnectWi
     detached: options.group !== undefined,
   });
   let stderrTail = capture && child.stderr ? relayStderr(child.stderr, onStderr) : () => '';
-  let record = exitRecord();
-  let exit: { code: number | null; signal: string | null } | undefined;
-  // A captured stderr is read to its end before the exit is told, so that the tail is whole.
-  let stderrOpen = capture !== undefined && child.stderr !== null;
-  let exited = (code: number | null, signal: string | null) => {
-    // Whatever of the child's group is left behind goes with it.
-    if (options.group && !exit) killGroup(pid, 'SIGKILL');
-    exit ??= { code, signal };
-    if (!stderrOpen) record.exited(exit);
-  };
-  child.stderr?.on('close', () => {
-    stderrOpen = false;
-    if (exit) record.exited(exit);
-  });
-  // A spawn that fails (EAGAIN, ENOMEM) reports 'error' and no 'exit'.
-  child.on('error', () => {
-    stderrOpen = false;
-    exited(null, null);
-  });
-  child.on('exit', exited);
   let pid = child.pid ?? -1;
-  if (options.group) {
-    sentinel.track(pid, options.group);
-    record.onExit(() => sentinel.untrack(pid));
-  }
+  let record = watchProcessExit(child, {
+    // Whatever of the child's group is left behind goes with it.
+    seen: () => {
+      if (options.group) killGroup(pid, 'SIGKILL');
+    },
+    group: options.group,
+  });
   let socket = child.stdio[3] as Socket;
   let channel = connect(socketWire(socket, `actor process ${pid}`));
   return {

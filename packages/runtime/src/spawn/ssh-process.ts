@@ -7,8 +7,8 @@ import { action, type Operation } from 'effection';
 import { ActorBootError, type ActorRef } from '../base/errors.ts';
 import { expectDialBack } from './dial-back.ts';
 import { BOOT, REMOTE_ACTOR_MAIN, SSH_STUB } from './entries.ts';
-import { exitRecord, type ChildHandle } from './handle.ts';
-import { sentinel } from './sentinel.ts';
+import type { ChildHandle, Exit } from './handle.ts';
+import { watchProcessExit } from './process-exit.ts';
 import { relayStderr } from './stderr.ts';
 import type { TypeScriptSupport } from './typescript.ts';
 
@@ -77,30 +77,13 @@ export function* startSshProcess(options: SshOptions): Operation<ChildHandle> {
     stdio: ['pipe', 'inherit', 'pipe'],
     detached: options.group,
   });
-  let sshPid = ssh.pid ?? -1;
-  let record = exitRecord();
   let stderrTail = ssh.stderr ? relayStderr(ssh.stderr) : () => '';
-  let exit: { code: number | null; signal: string | null } | undefined;
-  let stderrOpen = ssh.stderr !== null;
-  let exited = (code: number | null, signal: string | null) => {
-    exit ??= remoteExit(code, signal);
-    if (!stderrOpen) record.exited(exit);
-  };
-  ssh.stderr?.on('close', () => {
-    stderrOpen = false;
-    if (exit) record.exited(exit);
+  let record = watchProcessExit(ssh, {
+    map: remoteExit,
+    failed: (error) => process.stderr.write(`harrow: could not run ${command}: ${error.message}\n`),
+    group: options.group ? 'tree' : undefined,
   });
-  ssh.on('error', (error) => {
-    stderrOpen = false;
-    process.stderr.write(`harrow: could not run ${command}: ${error.message}\n`);
-    exited(null, null);
-  });
-  ssh.on('exit', exited);
   ssh.stdin!.on('error', () => {}); // ssh is gone: its exit says why
-  if (options.group && sshPid > 0) {
-    sentinel.track(sshPid, 'tree');
-    record.onExit(() => sentinel.untrack(sshPid));
-  }
   let env = { ...forwardedEnv(), ...options.env };
   let loader = options.typescript ? [options.typescript.loader, options.typescript.api] : ['-', '-'];
   ssh.stdin!.write(`${JSON.stringify({
@@ -121,9 +104,9 @@ export function* startSshProcess(options: SshOptions): Operation<ChildHandle> {
   try {
     dialled = yield* action<{ channel: Channel; pid: number }>((resolve, reject) => {
       let cancel = expectDialBack(token, (channel, pid) => resolve({ channel, pid }));
-      let failed = () => {
-        let why = exit?.code === 255 ? `ssh to ${options.host} failed` : `it exited (${describe(exit)}) on ${options.host} before it dialled back`;
-        reject(new ActorBootError(options.actor, `${why}: ${stderrTail().trim() || 'no message'}`, { exitCode: exit?.code ?? null, signal: exit?.signal ?? null, stderr: stderrTail() }));
+      let failed = (exit: Exit) => {
+        let why = exit.code === 255 ? `ssh to ${options.host} failed` : `it exited (${describe(exit)}) on ${options.host} before it dialled back`;
+        reject(new ActorBootError(options.actor, `${why}: ${stderrTail().trim() || 'no message'}`, { exitCode: exit.code, signal: exit.signal, stderr: stderrTail() }));
       };
       record.onExit(failed);
       let timer = setTimeout(() => {
@@ -182,7 +165,7 @@ function forwardedEnv(): Record<string, string> {
 }
 
 /** The actor's exit from ssh's: the stub exits 128 + a signal's number for a signal; 255 is ssh's own failure. */
-function remoteExit(code: number | null, signal: string | null): { code: number | null; signal: string | null } {
+function remoteExit({ code, signal }: Exit): Exit {
   if (code !== null && code > 128 && code < 255) {
     let name = Object.entries(constants.signals).find(([, number]) => number === code - 128)?.[0];
     if (name) return { code: null, signal: name };
@@ -190,7 +173,6 @@ function remoteExit(code: number | null, signal: string | null): { code: number 
   return { code, signal };
 }
 
-function describe(exit: { code: number | null; signal: string | null } | undefined): string {
-  if (!exit) return 'unknown';
+function describe(exit: Exit): string {
   return exit.signal ? `killed by ${exit.signal}` : `code ${exit.code}`;
 }
