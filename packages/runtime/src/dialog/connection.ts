@@ -18,11 +18,7 @@ export function openConnection(
   return resource(function* (provide) {
     let channel = yield* connect(address, { cookie: process.env.HARROW_COOKIE, handshakeTimeout: handshakeTimeout(), ...options });
     let peer = new Peer(channel, { actor, parity: 1, serve: serveCall });
-    yield* spawn(function* readConnection() {
-      let error = yield* peer.run();
-      let why = error ?? new TransportError(`the connection to ${address} was closed by the other side`);
-      peer.break(options.brokenWith ? options.brokenWith(why) : why);
-    });
+    yield* spawn(() => peer.runUntilBroken(() => new TransportError(`the connection to ${address} was closed by the other side`), options.brokenWith));
     yield* provide(peer);
   });
 }

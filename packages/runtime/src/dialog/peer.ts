@@ -96,6 +96,18 @@ export class Peer {
     }
   }
 
+  /**
+   * `run`, then `break` this peer with why the connection ended: the error it ended with, or
+   * `closed()` for a clean close, each as `reason` makes it. A detached peer is left alone: its
+   * connection has a new owner. Every reader but a child's own channel (whose outcome waits for
+   * the child's exit: nursery/child-actor.ts) reads this way, so a call deferred while the
+   * connection was ending is always settled.
+   */
+  *runUntilBroken(closed: () => Error, reason: (why: Error) => Error = (why) => why): Operation<void> {
+    let error = yield* this.run();
+    if (!this.detached) this.break(reason(error ?? closed()));
+  }
+
   private dispatch(value: unknown): void {
     let message = parseMessage(value);
     // The other side is running: a wait that ran out earlier no longer counts against it.

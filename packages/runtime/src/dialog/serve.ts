@@ -60,10 +60,7 @@ export function* serveListener(listener: Listener, actor: Actor): Operation<void
         actor.cancelRequested(message.canceller);
       },
     });
-    yield* spawn(function* servePeer() {
-      let error = yield* peer.run();
-      if (!peer.detached) peer.break(error ?? new TransportError(`connection from ${channel.peer} closed`));
-    });
+    yield* spawn(() => peer.runUntilBroken(() => new TransportError(`connection from ${channel.peer} closed`)));
   }
 }
 

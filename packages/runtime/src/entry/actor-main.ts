@@ -125,9 +125,8 @@ function* actorMain(channel: Channel, options: SpawnedOptions): Operation<number
   });
   parent.remote = spec.parent;
   yield* spawn(function* readParent() {
-    let error = yield* parent.run();
+    yield* parent.runUntilBroken(() => new TransportError(`the parent of '${actor.name}' is gone`));
     // The parent is gone (or broke the protocol): that is a cancel.
-    parent.break(error ?? new TransportError(`the parent of '${actor.name}' is gone`));
     actor.shutdown();
   });
 
