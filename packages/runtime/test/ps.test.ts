@@ -3,6 +3,7 @@
  * program: a root listening on TCP with a daemon 'db'), and its parts on their own (the
  * renderer, the command line).
  */
+import { readdirSync, readlinkSync } from 'node:fs';
 import { run, scoped, until } from 'effection';
 import { describe, expect, it } from 'vitest';
 import { parseCommand, UsageError } from '../src/cli/harrow.ts';
@@ -29,6 +30,17 @@ async function stopHub(tree: Program): Promise<void> {
   await tree.exited;
   let pid = tree.process.pid!;
   await waitFor(() => !alive(pid), 5000, 'the hub to exit');
+}
+
+/** How many sockets process `pid` has open. */
+function socketsOf(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:');
+    } catch {
+      return false; // closed meanwhile
+    }
+  }).length;
 }
 
 /** `harrow ps ...args` from its source, with `env` added to this process's environment. */
@@ -89,19 +101,29 @@ describe('harrow ps', () => {
     });
   });
 
-  it('--watch redraws until Ctrl-C, which ends it with exit code 0', async () => {
+  it('--watch redraws until Ctrl-C, which ends it with exit code 0, over one connection to each actor', async () => {
     let { tree, address } = await startHub();
     try {
-      let ps = harrowPs(['--registry', address, '--watch', '--interval', '200']);
+      let ps = harrowPs(['--registry', address, '--watch', '--interval', '50']);
       let frames = () => ps.lines.filter((line) => line.startsWith('harrow ps: ')).length;
       await waitFor(() => frames() >= 2, 20_000, 'two frames');
       // A pipe gets the frames one after another (a terminal has its screen cleared instead).
-      expect(ps.lines[0]).toMatch(new RegExp(`^harrow ps: ${address}, every 200 ms, .* \\(Ctrl-C to stop\\)$`));
+      expect(ps.lines[0]).toMatch(new RegExp(`^harrow ps: ${address}, every 50 ms, .* \\(Ctrl-C to stop\\)$`));
       expect(ps.lines.slice(1, 4).map((line) => line.split(/\s+/)[0])).toEqual(['NAME', 'hub', '└─']);
       expect(ps.lines[3]).toMatch(/^└─ db /);
+      // Between frames as during them, db holds one connection from ps: it is kept, not made
+      // again for every frame (which would leave db without it between frames).
+      let db = Number(ps.lines[3]!.split(/\s+/)[3]);
+      let watched: number[] = [];
+      for (let seen = frames(); frames() < seen + 10; ) {
+        watched.push(socketsOf(db));
+        await new Promise((resolve) => setTimeout(resolve, 7));
+      }
       ps.process.kill('SIGINT');
       expect(await ps.exited, ps.stderr).toEqual({ code: 0, signal: null });
       expect(ps.stderr).toBe('');
+      await waitFor(() => socketsOf(db) < Math.min(...watched), 5_000, 'db to see ps close its connection');
+      expect(Math.max(...watched)).toBe(Math.min(...watched));
     } finally {
       await stopHub(tree);
     }

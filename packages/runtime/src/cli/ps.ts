@@ -1,6 +1,7 @@
-import { all, race, scoped, sleep, spawn, type Operation } from 'effection';
+import { all, createScope, ensure, race, resource, scoped, sleep, spawn, suspend, withResolvers, type Operation } from 'effection';
 import { maybeCurrentActor, type Actor } from '../actor/actor.ts';
-import { connectPortal } from '../discovery/found-portal.ts';
+import { connectPortal, type FoundPortal } from '../discovery/found-portal.ts';
+import type { Portal } from '../nursery/portal.ts';
 import { queryRegistry } from '../discovery/find.ts';
 import { openRoot } from '../discovery/open-root.ts';
 import type { RegistryEntry } from '../registry/entry.ts';
@@ -71,9 +72,9 @@ export function* ps(options: PsOptions): Operation<void> {
   let clear = process.stdout.isTTY === true;
   let interval = options.interval ?? 1000;
   yield* joined(options.registry, options.timeout ?? 5000);
-  let self = maybeCurrentActor()!;
+  let portals = yield* usePortals(maybeCurrentActor()!);
   for (let frame = 0; ; frame++) {
-    let rows = yield* snapshot(self, STATUS_TIMEOUT_MS);
+    let rows = yield* snapshot(portals, STATUS_TIMEOUT_MS);
     let lines = renderTree(rows, Date.now());
     if (!options.watch) {
       write(`${lines.join('\n')}\n`);
@@ -96,17 +97,18 @@ function* joined(address: string, timeout: number): Operation<void> {
   yield* timer.halt();
 }
 
-/** Every registered actor but `self`, each with its calls in flight if it told them within `timeout` ms. */
-function* snapshot(self: Actor, timeout: number): Operation<PsRow[]> {
-  let entries = (yield* queryRegistry()).filter((entry) => entry.uid !== self.uid);
-  return yield* all(entries.map((entry) => statusOf(entry, self, timeout)));
+/** Every registered actor but ourselves, each with its calls in flight if it told them within `timeout` ms. */
+function* snapshot(portals: Portals, timeout: number): Operation<PsRow[]> {
+  let entries = (yield* queryRegistry()).filter((entry) => entry.uid !== portals.self.uid);
+  yield* portals.keepOnly(new Set(entries.map((entry) => entry.uid)));
+  return yield* all(entries.map((entry) => statusOf(entry, portals, timeout)));
 }
 
-function* statusOf(entry: RegistryEntry, self: Actor, timeout: number): Operation<PsRow> {
+function* statusOf(entry: RegistryEntry, portals: Portals, timeout: number): Operation<PsRow> {
   let calls = yield* race([
     scoped(function* () {
       try {
-        let { portal } = yield* connectPortal(entry, self);
+        let portal = yield* portals.of(entry);
         return (yield* portal.run(actorStatus)).callsInFlight;
       } catch {
         // Gone since it was listed, or not answering: shown as '?'.
@@ -121,4 +123,73 @@ function* statusOf(entry: RegistryEntry, self: Actor, timeout: number): Operatio
 function* nothingAfter(ms: number): Operation<undefined> {
   yield* sleep(ms);
   return undefined;
+}
+
+/**
+ * The portals `ps` asks for calls in flight, one per actor, kept from frame to frame so that a
+ * `--watch` frame costs each actor a call, not a new connection. Each lives in a scope of its
+ * own, closed once its actor is no longer listed or its connection has ended, and with `ps`.
+ */
+interface Portals {
+  readonly self: Actor;
+  /** The portal on `entry`'s actor: the one held, if its connection is up, else a new one. */
+  of(entry: RegistryEntry): Operation<Portal>;
+  /** Close the portals on every actor but those in `uids`. */
+  keepOnly(uids: Set<string>): Operation<void>;
+}
+
+interface Held {
+  /** Settles once connected, or with why it could not connect. */
+  connected: Operation<FoundPortal>;
+  /** Set once connected. */
+  found?: FoundPortal;
+  failed?: boolean;
+  close(): Operation<void>;
+}
+
+function usePortals(self: Actor): Operation<Portals> {
+  return resource(function* (provide) {
+    let held = new Map<string, Held>();
+    let drop = function* (uid: string) {
+      let one = held.get(uid);
+      held.delete(uid);
+      if (one) yield* one.close();
+    };
+    let open = (entry: RegistryEntry): Held => {
+      let [scope, close] = createScope();
+      let ready = withResolvers<FoundPortal>();
+      let one: Held = { connected: ready.operation, close };
+      scope.run(function* () {
+        try {
+          one.found = yield* connectPortal(entry, self);
+          ready.resolve(one.found);
+        } catch (error) {
+          one.failed = true;
+          ready.reject(error as Error);
+          return;
+        }
+        yield* suspend();
+      });
+      return one;
+    };
+    yield* ensure(function* () {
+      for (let uid of [...held.keys()]) yield* drop(uid);
+    });
+    yield* provide({
+      self,
+      *of(entry) {
+        let one = held.get(entry.uid);
+        // One still connecting is waited for (a frame's timeout bounds the wait).
+        if (one && (one.failed || (one.found && !one.found.peer.connected))) {
+          yield* drop(entry.uid);
+          one = undefined;
+        }
+        if (!one) held.set(entry.uid, (one = open(entry)));
+        return (yield* one.connected).portal;
+      },
+      *keepOnly(uids) {
+        for (let uid of [...held.keys()]) if (!uids.has(uid)) yield* drop(uid);
+      },
+    });
+  });
 }
