@@ -1,8 +1,8 @@
-import { run, scoped, sleep, spawn } from 'effection';
+import { run, scoped, sleep, spawn, suspend } from 'effection';
 import { describe, expect, it } from 'vitest';
 import { findActor, openNursery, queryRegistry, TimeoutError, waitForActor } from '../src/index.ts';
-import { askByName, holdSubtree, identify, registryNames, waitAndAsk } from './fixtures/discovery.ts';
-import { alive, failureOf, perTest } from './helpers.ts';
+import { askByName, holdSubtree, identify, registryNames, startDetachedSleeper, waitAndAsk } from './fixtures/discovery.ts';
+import { alive, failureOf, perTest, waitFor } from './helpers.ts';
 
 const discovery = new URL('./fixtures/discovery.ts', import.meta.url);
 
@@ -44,6 +44,36 @@ describe('the registry', () => {
       // The nursery fails with the killed actor's BrokenActorError: that is expected here.
       if (error?.name !== 'BrokenActorError') throw error;
     });
+  });
+
+  it('removes a SIGKILLed actor within a second, and its nursery hears of it, while a process it started outside its group holds its stderr', async () => {
+    let sleeper = 0;
+    try {
+      await run(function* () {
+        // The root outlives the nursery that fails, so its registry can be asked afterwards.
+        yield* openNursery({ spare: false });
+        let killedAt = 0;
+        let error = yield* failureOf(function* () {
+          let nursery = yield* openNursery({ spare: false });
+          let holder = yield* nursery.startActor('holder', { enableModules: [discovery] });
+          sleeper = yield* holder.run(startDetachedSleeper);
+          process.kill(holder.actor.pid, 'SIGKILL');
+          killedAt = Date.now();
+          // The nursery fails once it has judged the exit, which ends this scope.
+          yield* suspend();
+        });
+        expect(error).toMatchObject({ name: 'BrokenActorError' });
+        expect(Date.now() - killedAt).toBeLessThan(1000);
+        while ((yield* queryRegistry()).some((entry) => entry.name === 'holder')) yield* sleep(10);
+        expect(Date.now() - killedAt).toBeLessThan(1000);
+      });
+    } finally {
+      // It left the tree on purpose (a group of its own): the test ends it.
+      if (sleeper) {
+        process.kill(sleeper, 'SIGKILL');
+        await waitFor(() => !alive(sleeper), 2_000, 'the detached sleep to exit');
+      }
+    }
   });
 
   it('waits for a sibling started later, and times out naming the actor', async () => {

@@ -15,10 +15,17 @@ export interface ProcessExitOptions {
 }
 
 /**
+ * How long an exited child's piped stderr may stay open before its exit is recorded anyway: a
+ * process it started outside its process group (a daemon of the user's, with `stdio: 'inherit'`)
+ * holds the pipe for as long as it lives.
+ */
+const STDERR_GRACE_MS = 250;
+
+/**
  * The exit of a spawned process, recorded once its stderr (when piped, to capture a boot's
- * tail) has been read to its end: node reports 'exit' before that, and whoever reads the
- * stderr tail on exit must see all of it. A spawn that fails reports 'error' and no 'exit'; that
- * is recorded as an exit with neither a code nor a signal.
+ * tail) has been read to its end, or `STDERR_GRACE_MS` after the exit: node reports 'exit'
+ * before that, and whoever reads the stderr tail on exit must see all of it. A spawn that fails
+ * reports 'error' and no 'exit'; that is recorded as an exit with neither a code nor a signal.
  */
 export function watchProcessExit(child: ChildProcess, options: ProcessExitOptions = {}): ExitRecord {
   let record = exitRecord();
@@ -26,8 +33,14 @@ export function watchProcessExit(child: ChildProcess, options: ProcessExitOption
   let stderrOpen = child.stderr !== null;
   let exited = (code: number | null, signal: string | null) => {
     if (!exit) {
-      exit = options.map ? options.map({ code, signal }) : { code, signal };
-      options.seen?.(exit);
+      let seen = (exit = options.map ? options.map({ code, signal }) : { code, signal });
+      options.seen?.(seen);
+      if (stderrOpen) {
+        // From the check phase, after the poll phase has read what the pipe holds: a timer that
+        // fires late because this thread was busy must not cut short a tail that is there to read.
+        let late = setTimeout(() => setImmediate(() => record.exited(seen)), STDERR_GRACE_MS);
+        record.onExit(() => clearTimeout(late));
+      }
     }
     if (!stderrOpen) record.exited(exit);
   };
