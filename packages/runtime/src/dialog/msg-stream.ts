@@ -23,8 +23,15 @@ const MAX_BATCH = 128;
  * run on 2 cores (docs/internals.md): window 256, half-window batches 1.64M msgs/s, quarter 2.05M.
  */
 function batchFor(window: number): number {
-  return Math.min(MAX_BATCH, Math.max(1, window >> 2));
+  return Math.min(MAX_BATCH, Math.max(1, Math.floor(window / 4)));
 }
+
+/**
+ * A full batch at least this large is written at once. A smaller window (under 64) holds so few
+ * messages that a write each would cost more than it overlaps: its items leave together at the
+ * end of the producer's turn, or when it runs out of credits.
+ */
+const EAGER_BATCH = 16;
 
 /**
  * One direction-pair of messages between two actors in a context dialog (API.md §3). It is an
@@ -97,7 +104,7 @@ export class DialogStream<Send, Recv, TClose = void> {
     assertEncodable(value, 'value');
     this.credits--;
     this.outbound.push(value);
-    if (this.outbound.length >= this.batch) {
+    if (this.outbound.length >= this.batch && this.batch >= EAGER_BATCH) {
       // A full batch is written now, not at the end of the producer's turn: the consumer can
       // take it while the producer makes the next one.
       this.flush();
