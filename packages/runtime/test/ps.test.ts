@@ -115,7 +115,9 @@ describe('harrow ps', () => {
       // again for every frame (which would leave db without it between frames).
       let db = Number(ps.lines[3]!.split(/\s+/)[3]);
       let watched: number[] = [];
+      let deadline = Date.now() + 20_000;
       for (let seen = frames(); frames() < seen + 10; ) {
+        expect(Date.now(), `ten more frames within 20 s; stderr: ${ps.stderr}`).toBeLessThan(deadline);
         watched.push(socketsOf(db));
         await new Promise((resolve) => setTimeout(resolve, 7));
       }

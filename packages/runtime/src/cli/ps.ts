@@ -1,4 +1,4 @@
-import { all, createScope, ensure, race, resource, scoped, sleep, spawn, suspend, withResolvers, type Operation } from 'effection';
+import { all, race, resource, scoped, sleep, spawn, suspend, useScope, withResolvers, type Operation, type Task } from 'effection';
 import { maybeCurrentActor, type Actor } from '../actor/actor.ts';
 import { connectPortal, type FoundPortal } from '../discovery/found-portal.ts';
 import type { Portal } from '../nursery/portal.ts';
@@ -100,7 +100,7 @@ function* joined(address: string, timeout: number): Operation<void> {
 /** Every registered actor but ourselves, each with its calls in flight if it told them within `timeout` ms. */
 function* snapshot(portals: Portals, timeout: number): Operation<PsRow[]> {
   let entries = (yield* queryRegistry()).filter((entry) => entry.uid !== portals.self.uid);
-  yield* portals.keepOnly(new Set(entries.map((entry) => entry.uid)));
+  portals.keepOnly(new Set(entries.map((entry) => entry.uid)));
   return yield* all(entries.map((entry) => statusOf(entry, portals, timeout)));
 }
 
@@ -117,6 +117,9 @@ function* statusOf(entry: RegistryEntry, portals: Portals, timeout: number): Ope
     }),
     nothingAfter(timeout),
   ]);
+  // One that did not answer (stopped, wedged) gets a new connection next frame: calls it never
+  // answers would otherwise pile up on this one, a frame at a time.
+  if (calls === undefined) portals.drop(entry.uid);
   return calls === undefined ? { ...entry } : { ...entry, callsInFlight: calls };
 }
 
@@ -127,15 +130,18 @@ function* nothingAfter(ms: number): Operation<undefined> {
 
 /**
  * The portals `ps` asks for calls in flight, one per actor, kept from frame to frame so that a
- * `--watch` frame costs each actor a call, not a new connection. Each lives in a scope of its
- * own, closed once its actor is no longer listed or its connection has ended, and with `ps`.
+ * `--watch` frame costs each actor a call, not a new connection. Each is held by a task of its
+ * own in `ps`'s scope, halted once its actor is no longer listed, its connection has ended or it
+ * did not answer, and with `ps`.
  */
 interface Portals {
   readonly self: Actor;
   /** The portal on `entry`'s actor: the one held, if its connection is up, else a new one. */
   of(entry: RegistryEntry): Operation<Portal>;
-  /** Close the portals on every actor but those in `uids`. */
-  keepOnly(uids: Set<string>): Operation<void>;
+  /** Let the portal on this actor go (its connection closes in the background). */
+  drop(uid: string): void;
+  /** Let the portals on every actor but those in `uids` go. */
+  keepOnly(uids: Set<string>): void;
 }
 
 interface Held {
@@ -144,22 +150,24 @@ interface Held {
   /** Set once connected. */
   found?: FoundPortal;
   failed?: boolean;
-  close(): Operation<void>;
+  task: Task<void>;
 }
 
 function usePortals(self: Actor): Operation<Portals> {
   return resource(function* (provide) {
+    let scope = yield* useScope();
     let held = new Map<string, Held>();
-    let drop = function* (uid: string) {
+    let drop = (uid: string) => {
       let one = held.get(uid);
+      if (!one) return;
       held.delete(uid);
-      if (one) yield* one.close();
+      // Closing a connection waits for the other side (up to its close timeout): not the frame.
+      scope.run(() => one.task.halt());
     };
     let open = (entry: RegistryEntry): Held => {
-      let [scope, close] = createScope();
       let ready = withResolvers<FoundPortal>();
-      let one: Held = { connected: ready.operation, close };
-      scope.run(function* () {
+      let one = { connected: ready.operation } as Held;
+      one.task = scope.run(function* () {
         try {
           one.found = yield* connectPortal(entry, self);
           ready.resolve(one.found);
@@ -172,23 +180,21 @@ function usePortals(self: Actor): Operation<Portals> {
       });
       return one;
     };
-    yield* ensure(function* () {
-      for (let uid of [...held.keys()]) yield* drop(uid);
-    });
     yield* provide({
       self,
       *of(entry) {
         let one = held.get(entry.uid);
         // One still connecting is waited for (a frame's timeout bounds the wait).
         if (one && (one.failed || (one.found && !one.found.peer.connected))) {
-          yield* drop(entry.uid);
+          drop(entry.uid);
           one = undefined;
         }
         if (!one) held.set(entry.uid, (one = open(entry)));
         return (yield* one.connected).portal;
       },
-      *keepOnly(uids) {
-        for (let uid of [...held.keys()]) if (!uids.has(uid)) yield* drop(uid);
+      drop,
+      keepOnly(uids) {
+        for (let uid of [...held.keys()]) if (!uids.has(uid)) drop(uid);
       },
     });
   });
