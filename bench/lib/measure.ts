@@ -43,6 +43,46 @@ export function* measureRoundTrips(
   return samples;
 }
 
+/** One block of a side's round trips in `takeTurns`: what its measurement gave, and how many calls it made. */
+export interface Turn<T> {
+  result: T;
+  calls: number;
+}
+
+/**
+ * Round trips of several sides taken in turns: the warm-up of each (`{ warmup, samples: 0 }`),
+ * then `blocks` timed blocks of `options.samples / blocks` calls each, in the order A B, B A,
+ * A B… so that a drift in the machine's state (on a small VM the scheduler's placement of
+ * processes and threads flips every few hundred ms) falls on every side alike. Each side keeps
+ * its own loop (`measureRoundTrips`, or `measureRoundTripsAsync` for a promise-based peer): only
+ * the blocks alternate. Gives each side's blocks, its warm-up first.
+ */
+export function* takeTurns<T>(sides: ((options: RoundTripOptions) => Operation<T>)[], blocks: number, options: RoundTripOptions = ROUND_TRIPS): Operation<Turn<T>[][]> {
+  let perBlock = Math.ceil(options.samples / blocks);
+  let turns: Turn<T>[][] = sides.map(() => []);
+  let take = function* (side: number, warmup: number, samples: number) {
+    turns[side]!.push({ result: yield* sides[side]!({ warmup, samples }), calls: warmup + samples });
+  };
+  for (let side = 0; side < sides.length; side++) yield* take(side, options.warmup, 0);
+  for (let block = 0; block < blocks; block++) {
+    let order = [...sides.keys()];
+    if (block % 2 === 1) order.reverse();
+    for (let side of order) yield* take(side, 0, perBlock);
+  }
+  return turns;
+}
+
+/** The samples of several blocks, as one array. */
+export function concatSamples(parts: Float64Array[]): Float64Array {
+  let out = new Float64Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (let part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
 /**
  * Throughput: one untimed warm-up run of `warmupCount` messages, then `runs` timed runs of
  * `count` messages each. `run(count)` moves `count` messages and returns the elapsed wall time in

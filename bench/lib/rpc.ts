@@ -6,7 +6,7 @@
 import type { Operation } from 'effection';
 import type { Nursery, Portal } from '@harrow/runtime';
 import { echo } from '../fixtures/actor.ts';
-import { measureRoundTrips, ROUND_TRIPS, type RoundTripOptions } from './measure.ts';
+import { concatSamples, measureRoundTrips, ROUND_TRIPS, takeTurns, type RoundTripOptions } from './measure.ts';
 import { message, seqOf } from './payload.ts';
 import { childrenMatching, waitUntilIdle, withCpuPerCall, type CpuPerCall } from './proc.ts';
 
@@ -38,44 +38,20 @@ export interface Turns {
 }
 
 /**
- * `echoRoundTrips` to each of `portals`, taking turns: the warm-up of each, then `blocks` timed
- * blocks of `options.samples / blocks` calls each, in the order A B, B A, A B… so that a drift in
- * the machine's state (on a small VM the scheduler's CPU placement flips every few hundred ms)
- * falls on every actor alike.
+ * `echoRoundTrips` to each of `portals`, taking turns (`takeTurns`): `blocks` timed blocks each,
+ * A B, B A, A B… so that a drift in the machine's state falls on every actor alike.
  */
 export function* echoRoundTripsInTurns(portals: Portal[], blocks: number, options: RoundTripOptions = ROUND_TRIPS): Operation<Turns[]> {
-  let perBlock = Math.ceil(options.samples / blocks);
-  let samples: Float64Array[][] = portals.map(() => []);
-  let cpuTotal: CpuPerCall[] = portals.map(() => ({ self: 0, peer: 0 }));
-  let calls = portals.map(() => 0);
-  let take = function* (a: number, warmup: number, count: number) {
-    let [timed, cpu] = yield* echoRoundTrips(portals[a]!, { warmup, samples: count });
-    samples[a]!.push(timed);
-    // Back to totals, so that the warm-up block and the timed ones weigh by their calls.
-    cpuTotal[a]!.self += cpu.self * (warmup + count);
-    cpuTotal[a]!.peer += cpu.peer * (warmup + count);
-    calls[a]! += warmup + count;
-  };
-  for (let a = 0; a < portals.length; a++) yield* take(a, options.warmup, 0);
-  for (let block = 0; block < blocks; block++) {
-    let order = [...portals.keys()];
-    if (block % 2 === 1) order.reverse();
-    for (let a of order) yield* take(a, 0, perBlock);
-  }
-  return portals.map((_, a) => ({
-    samples: concat(samples[a]!),
-    cpu: { self: cpuTotal[a]!.self / calls[a]!, peer: cpuTotal[a]!.peer / calls[a]! },
-  }));
-}
-
-function concat(parts: Float64Array[]): Float64Array {
-  let out = new Float64Array(parts.reduce((n, part) => n + part.length, 0));
-  let at = 0;
-  for (let part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  let turns = yield* takeTurns(portals.map((portal) => (block: RoundTripOptions) => echoRoundTrips(portal, block)), blocks, options);
+  return turns.map((side) => {
+    // CPU per call back to totals, so that the warm-up block and the timed ones weigh by their calls.
+    let calls = side.reduce((n, turn) => n + turn.calls, 0);
+    let total = (pick: (cpu: CpuPerCall) => number) => side.reduce((sum, { result: [, cpu], calls }) => sum + pick(cpu) * calls, 0) / calls;
+    return {
+      samples: concatSamples(side.map(({ result: [samples] }) => samples)),
+      cpu: { self: total((cpu) => cpu.self), peer: total((cpu) => cpu.peer) },
+    };
+  });
 }
 
 /** What an actor process runs; its command line is `node [execArgv] …/boot.cjs <loader> <api> …/entry/process-main.js`. */

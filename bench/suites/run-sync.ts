@@ -15,7 +15,7 @@ import { openWorkerContext, type WorkerContext, type WorkerType } from '@harrow/
 import { echo, workerPid } from '../fixtures/run-sync.ts';
 import { peerScript } from '../lib/child.ts';
 import { canPin, pinned, PIN_CPU } from '../lib/cpu.ts';
-import { measureRoundTrips, measureRoundTripsAsync, measureThroughput, ROUND_TRIPS, type RoundTripOptions, type ThroughputOptions } from '../lib/measure.ts';
+import { concatSamples, measureRoundTrips, measureRoundTripsAsync, measureThroughput, ROUND_TRIPS, takeTurns, type ThroughputOptions } from '../lib/measure.ts';
 import { message, seqOf } from '../lib/payload.ts';
 import { describe, median, summarize, type Summary } from '../lib/stats.ts';
 import type { BenchContext, Suite } from '../lib/suite.ts';
@@ -44,10 +44,10 @@ function* roundTrips(bench: BenchContext): Operation<void> {
   yield* scoped(function* () {
     let pool = yield* usePiscina(1);
     let ctx = yield* openWorkerContext({ workerType: 'thread', limit: 1 });
-    let [piscina, thread] = yield* inTurns(
+    let [piscina, thread] = (yield* takeTurns([
       (options) => until(measureRoundTripsAsync((i) => piscinaCall(pool, i), options)),
       (options) => measureRoundTrips((i) => runSyncCall(ctx, i), options),
-    );
+    ], TURN_BLOCKS)).map((side) => concatSamples(side.map((turn) => turn.result)));
     record(bench, 'piscina.roundtrip', summarize(piscina), undefined, undefined, `in turns with runsync.thread.roundtrip, ${TURN_BLOCKS} blocks each`);
     record(bench, 'runsync.thread.roundtrip', summarize(thread), 'piscina.roundtrip', '<=1.0', `in turns with piscina.roundtrip, ${TURN_BLOCKS} blocks each`);
     if (canPin()) {
@@ -163,28 +163,8 @@ function* cold(bench: BenchContext): Operation<void> {
 
 // ── the calls ────────────────────────────────────────────────────────────────────────────────
 
-/** Blocks each side of `inTurns` is timed in. */
+/** Blocks each side of the thread round trips is timed in (`takeTurns`). */
 const TURN_BLOCKS = 10;
-
-/**
- * Two round-trip measurements taken in turns, A B, B A, A B, …, `TURN_BLOCKS` blocks of
- * `ROUND_TRIPS.samples / TURN_BLOCKS` calls each after each one's warm-up, so that a drift in
- * the machine's state (on a small VM the scheduler's placement of threads changes every few
- * hundred ms) falls on both alike. Each side keeps its own loop (a promise loop for the peer
- * pool, an effection one for runSync): only the blocks alternate.
- */
-function* inTurns(a: (options: RoundTripOptions) => Operation<Float64Array>, b: (options: RoundTripOptions) => Operation<Float64Array>): Operation<[Float64Array, Float64Array]> {
-  let sides = [a, b];
-  let taken: Float64Array[][] = [[], []];
-  let perBlock = Math.ceil(ROUND_TRIPS.samples / TURN_BLOCKS);
-  for (let side of sides) yield* side({ warmup: ROUND_TRIPS.warmup, samples: 0 });
-  for (let block = 0; block < TURN_BLOCKS; block++) {
-    let order = block % 2 === 0 ? [0, 1] : [1, 0];
-    for (let i of order) taken[i]!.push(yield* sides[i]!({ warmup: 0, samples: perBlock }));
-  }
-  let joined = (blocks: Float64Array[]) => Float64Array.from(blocks.flatMap((samples) => [...samples]));
-  return [joined(taken[0]!), joined(taken[1]!)];
-}
 
 function* runSyncCall(ctx: WorkerContext, i: number): Operation<void> {
   let reply = yield* ctx.runSync(echo, [message(i)]);
