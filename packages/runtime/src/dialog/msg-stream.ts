@@ -47,8 +47,8 @@ export interface MsgStream<Send = unknown, Recv = unknown> extends Stream<Recv, 
  * The flow-controlled stream of one dialog, on one side. Credit-based, per direction
  * (DESIGN.md): the receiver grants `window` credits when it opens its stream, the sender spends
  * one per message and waits at zero, and the receiver returns credits in batches of a quarter
- * of the window (`batchFor`) as its consumer takes messages. So memory per stream is bounded by the window in both
- * processes, a slow consumer slows its producer, and nothing is dropped.
+ * of the window (`batchFor`) as its consumer takes messages. So memory per stream is bounded by
+ * the window in both processes, a slow consumer slows its producer, and nothing is dropped.
  */
 export class DialogStream<Send, Recv, TClose = void> {
   opened = false;
