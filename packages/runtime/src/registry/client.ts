@@ -58,7 +58,11 @@ export function remoteRegistry(peer: Peer): RegistryClient {
       return resource(function* (provide) {
         yield* callContext(peer, registerActor, [entry], function* (dialog) {
           try {
-            yield* dialog.close(1000);
+            // Not waited for: the registry drops the entry when the cancellation reaches it, or
+            // when this connection ends, and an actor that is stopping has its own cleanups and
+            // its children's to get to within its parent's cancel timeout, not a round trip to
+            // the root, the busiest process of a tree that is being torn down.
+            yield* dialog.close(0);
           } catch {
             // The registry is gone: there is no entry left to remove.
           }
