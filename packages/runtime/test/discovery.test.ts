@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { findActor, openNursery, queryRegistry, TimeoutError, waitForActor } from '../src/index.ts';
 import { askByName, holdSubtree, identify, registryNames, startDetachedSleeper, waitAndAsk } from './fixtures/discovery.ts';
 import { alive, failureOf, perTest, waitFor } from './helpers.ts';
+import { sharedConnectionCount } from '../src/discovery/shared-connection.ts';
 
 const discovery = new URL('./fixtures/discovery.ts', import.meta.url);
 
@@ -113,6 +114,22 @@ describe('the registry', () => {
     });
   });
 
+  it('lets go of the portal on each incarnation that ends: a scope that finds a restarted actor again and again holds no dead connection', async () => {
+    await run(function* () {
+      let nursery = yield* openNursery();
+      for (let incarnation = 0; incarnation < 4; incarnation++) {
+        let daemon = yield* nursery.startActor('phoenix', { enableModules: [discovery] });
+        let found = (yield* findActor('phoenix'))!;
+        expect(found.actor.uid).toBe(daemon.actor.uid);
+        expect(yield* found.run(identify)).toMatchObject({ name: 'phoenix' });
+        expect(sharedConnectionCount()).toBe(1);
+        yield* daemon.cancelActor();
+        // Still in the scope that found it: once the connection is gone, nothing holds it.
+        yield* within(1000, 'the found portal on a cancelled actor to be let go', () => sharedConnectionCount() === 0);
+      }
+    });
+  });
+
   it('cancels an actor through a found portal, which the nursery counts as cancelled', async () => {
     await run(function* () {
       let nursery = yield* openNursery();
@@ -131,4 +148,12 @@ describe('the registry', () => {
 
 function* until(check: () => boolean) {
   while (!check()) yield* sleep(5);
+}
+
+function* within(ms: number, what: string, check: () => boolean) {
+  let deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    yield* sleep(5);
+  }
 }

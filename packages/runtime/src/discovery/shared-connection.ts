@@ -39,6 +39,11 @@ export function sharedConnection(key: string, address: string, actor: Actor, bro
   });
 }
 
+/** How many connections this process's found portals hold now: a diagnostic, for tests. */
+export function sharedConnectionCount(): number {
+  return connections.size;
+}
+
 function open(address: string, actor: Actor, brokenWith: (error: Error) => Error): Shared {
   let [scope, destroy] = createScope();
   let ready = withResolvers<Peer>();
