@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { race, run, scoped, spawn, suspend, until } from 'effection';
+import { race, run, scoped, sleep, spawn, suspend, until } from 'effection';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActorCancelledError, BrokenActorError, RemoteActorError, currentActor, openNursery } from '../src/index.ts';
 import { add } from './fixtures/basic.ts';
@@ -118,6 +118,48 @@ describe.each(['process', 'thread'] as const)('cancellation (%s actors)', (backe
     });
     expect(error).toBeInstanceOf(RemoteActorError);
     expect(markers(env.dir)).toEqual(['fail-1', 'sibling.cleanup', 'sibling.started']);
+  });
+});
+
+describe('an actor whose start is cancelled', () => {
+  const hangsOnImport = new URL('./fixtures/hangs-on-import.ts', import.meta.url);
+
+  afterEach(async () => {
+    await expectNoLeaks(env.tag);
+  });
+
+  /** The pid of the actor loading `hangs-on-import.ts`, once it has begun to. */
+  function* importing() {
+    while (!markers(env.dir).includes('importing')) yield* sleep(10);
+    return Number(readFileSync(join(env.dir, 'importing'), 'utf8'));
+  }
+
+  it('is asked to stop, not killed, when a race around its start is lost; the nursery lives on', async () => {
+    await run(function* () {
+      let nursery = yield* openNursery({ spare: false, bootTimeout: 60_000 });
+      let winner = yield* race([
+        nursery.startActor('abandoned', { enableModules: [hangsOnImport], env: { HARROW_TEST_MARKERS: env.dir } }),
+        importing(),
+      ]);
+      expect(typeof winner).toBe('number');
+      let pid = winner as number;
+      while (alive(pid)) yield* sleep(10);
+      // Its process exited on its own (a SIGKILL would have skipped its exit handler).
+      expect(markers(env.dir)).toContain('exited');
+      expect(nursery.children).toEqual([]);
+      expect(yield* (yield* nursery.startActor('after', { enableModules: [basic] })).run(add, 2, 3)).toBe(5);
+    });
+  });
+
+  it("is asked to stop, not killed, when its owner's scope ends while it boots", async () => {
+    await run(function* () {
+      yield* scoped(function* () {
+        let nursery = yield* openNursery({ spare: false, bootTimeout: 60_000 });
+        yield* spawn(() => nursery.startActor('abandoned', { enableModules: [hangsOnImport], env: { HARROW_TEST_MARKERS: env.dir } }));
+        yield* importing();
+      });
+    });
+    expect(markers(env.dir)).toContain('exited');
   });
 });
 

@@ -55,6 +55,13 @@ export class ChildActor {
   onFinished: (child: ChildActor) => void = () => {};
   /** Told when another actor asked this child to stop (through a portal found in the registry). */
   onCancelRequested: (canceller: string) => void = () => {};
+  /**
+   * Told when `start` was halted before the child was ready (its owner's scope ended, or a race
+   * around the start was lost): its nursery stops it, gracefully first. Its code may already run
+   * (its modules' top level; even its main function, sent off with `ready` before that arrived
+   * here), and deserves its cleanup as any running actor's does.
+   */
+  onAbandoned: (child: ChildActor) => void = (child) => child.handle.kill();
   readonly peer: Peer;
 
   private stopRequested = false;
@@ -93,8 +100,8 @@ export class ChildActor {
 
   /**
    * Send the spawn spec and wait until the child is ready. Fails with `ActorBootError` if the
-   * child reports a boot failure, exits, or is not ready within `bootTimeout`. A child that does
-   * not become ready (this operation failing or being halted) is killed.
+   * child reports a boot failure, exits, or is not ready within `bootTimeout`; a child that
+   * failed to boot is killed. If this operation is halted first, the child is `onAbandoned`.
    */
   *start(spec: SpawnSpec, bootTimeout: number): Operation<void> {
     this.ref = { name: spec.name, uid: spec.uid };
@@ -105,23 +112,30 @@ export class ChildActor {
     // A child already gone is reported by `finish` as the boot failure it is.
     if (this.peer.connected) this.peer.post({ type: 'spawn', spec });
     yield* action<void>((resolve, reject) => {
+      let failed = false;
       this.boot = {
         resolve: () => {
           this.state = 'running';
           resolve();
         },
-        reject,
+        reject: (error) => {
+          failed = true;
+          reject(error);
+        },
       };
       if (this.handle.exit) this.finish();
       let timer = setTimeout(() => {
-        reject(new ActorBootError(this.ref, `not ready within ${bootTimeout} ms (bootTimeout)`, { stderr: this.handle.stderrTail() }));
+        this.boot?.reject(new ActorBootError(this.ref, `not ready within ${bootTimeout} ms (bootTimeout)`, { stderr: this.handle.stderrTail() }));
       }, bootTimeout);
       return () => {
         clearTimeout(timer);
         this.boot = undefined;
-        if (this.state === 'booting') {
+        if (this.state !== 'booting') return;
+        if (failed) {
           this.stopRequested = true;
           this.handle.kill();
+        } else {
+          this.onAbandoned(this);
         }
       };
     });

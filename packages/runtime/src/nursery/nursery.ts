@@ -350,6 +350,7 @@ class ActorNursery implements Nursery {
       bind?.(child);
       child.onFinished = (finished) => this.finished(finished);
       child.onCancelRequested = (canceller) => this.cancelChild(child!, canceller);
+      child.onAbandoned = (abandoned) => this.stopInBackground(abandoned, `its start was cancelled (actor '${name}' was not ready yet)`);
       this.all.add(child);
       yield* child.start(spec, options.bootTimeout ?? this.options.bootTimeout);
     } finally {
@@ -362,8 +363,13 @@ class ActorNursery implements Nursery {
 
   /** Another actor asked `child` to stop: it goes down its cancel ladder as if its portal's `cancelActor()` was called. */
   private cancelChild(child: ChildActor, canceller: string): void {
+    this.stopInBackground(child, `actor ${canceller} cancelled it through a portal found in the registry`);
+  }
+
+  /** Send `child` down its cancel ladder in the children's scope, without waiting for it here (the nursery's close does). */
+  private stopInBackground(child: ChildActor, why: string): void {
     let ladder = { cancelTimeout: this.options.cancelTimeout, killTimeout: this.options.killTimeout };
-    this.scope.run(() => child.stop({ ...ladder, why: `actor ${canceller} cancelled it through a portal found in the registry` }));
+    this.scope.run(() => child.stop({ ...ladder, why }));
   }
 
   private takeSpare(options: ActorOptions, typescript: TypeScriptSupport | undefined): ChildActor | undefined {
