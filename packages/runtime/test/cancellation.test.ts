@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { race, run, scoped, sleep, spawn, suspend, until } from 'effection';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ActorCancelledError, BrokenActorError, RemoteActorError, currentActor, openNursery } from '../src/index.ts';
+import { ActorCancelledError, BrokenActorError, RemoteActorError, currentActor, openNursery, type Nursery } from '../src/index.ts';
 import { add } from './fixtures/basic.ts';
 import { slowCleanup, waitWithCleanup } from './fixtures/cleanup.ts';
 import { failNow } from './fixtures/failing.ts';
@@ -121,33 +121,31 @@ describe.each(['process', 'thread'] as const)('cancellation (%s actors)', (backe
   });
 });
 
-describe('an actor whose start is cancelled', () => {
+describe.each(['process', 'thread'] as const)('an actor whose start is cancelled (%s)', (backend) => {
   const hangsOnImport = new URL('./fixtures/hangs-on-import.ts', import.meta.url);
 
   afterEach(async () => {
     await expectNoLeaks(env.tag);
   });
 
-  /** The pid of the actor loading `hangs-on-import.ts`, once it has begun to. */
+  /** Start an actor whose module hangs at import (and marks `importing`, then `exited` if it exits rather than being killed). */
+  function startHanging(nursery: Nursery) {
+    return nursery.startActor('abandoned', { enableModules: [hangsOnImport], spawn: backend, env: { HARROW_TEST_MARKERS: env.dir } });
+  }
+
   function* importing() {
     while (!markers(env.dir).includes('importing')) yield* sleep(10);
-    return Number(readFileSync(join(env.dir, 'importing'), 'utf8'));
   }
 
   it('is asked to stop, not killed, when a race around its start is lost; the nursery lives on', async () => {
     await run(function* () {
       let nursery = yield* openNursery({ spare: false, bootTimeout: 60_000 });
-      let winner = yield* race([
-        nursery.startActor('abandoned', { enableModules: [hangsOnImport], env: { HARROW_TEST_MARKERS: env.dir } }),
-        importing(),
-      ]);
-      expect(typeof winner).toBe('number');
-      let pid = winner as number;
-      while (alive(pid)) yield* sleep(10);
-      // Its process exited on its own (a SIGKILL would have skipped its exit handler).
-      expect(markers(env.dir)).toContain('exited');
+      yield* race([startHanging(nursery), importing()]);
+      expect(markers(env.dir)).toContain('importing');
+      // It runs its exit handler: it exits on its own, asked to, rather than being killed.
+      yield* until(waitFor(() => markers(env.dir).includes('exited'), 5_000, 'the abandoned actor to exit'));
       expect(nursery.children).toEqual([]);
-      expect(yield* (yield* nursery.startActor('after', { enableModules: [basic] })).run(add, 2, 3)).toBe(5);
+      expect(yield* (yield* nursery.startActor('after', { enableModules: [basic], spawn: backend })).run(add, 2, 3)).toBe(5);
     });
   });
 
@@ -155,7 +153,7 @@ describe('an actor whose start is cancelled', () => {
     await run(function* () {
       yield* scoped(function* () {
         let nursery = yield* openNursery({ spare: false, bootTimeout: 60_000 });
-        yield* spawn(() => nursery.startActor('abandoned', { enableModules: [hangsOnImport], env: { HARROW_TEST_MARKERS: env.dir } }));
+        yield* spawn(() => startHanging(nursery));
         yield* importing();
       });
     });
