@@ -1,4 +1,4 @@
-import { run, scoped, sleep, spawn, suspend, type Operation } from 'effection';
+import { race, run, scoped, sleep, spawn, suspend, type Operation } from 'effection';
 import { describe, expect, it } from 'vitest';
 import {
   ActorBootError,
@@ -17,6 +17,7 @@ import { alive, failureOf, perTest } from './helpers.ts';
 import { Intensity } from '../src/nursery/supervisor.ts';
 
 const fixture = new URL('./fixtures/supervision.ts', import.meta.url);
+const hangsOnImport = new URL('./fixtures/hangs-on-import.ts', import.meta.url);
 const quick = { initial: 0, max: 0 };
 
 /**
@@ -217,6 +218,17 @@ describe('supervision', () => {
       expect(failed).toBeInstanceOf(ActorBootError);
       expect((failed as Error).message).toMatch(/its init failingInit failed: no database at this address/);
       expect(nursery.children).toEqual([]);
+    });
+  });
+
+  it('frees the name of a first start that is halted, as of one that failed', async () => {
+    await run(function* () {
+      let nursery = yield* openNursery({ supervise: oneForOne(), spare: false, bootTimeout: 60_000 });
+      // Lost to a sleep while its module still loads.
+      yield* race([nursery.startActor('late', { enableModules: [hangsOnImport] }), sleep(50)]);
+      let portal = yield* nursery.startActor('late', { enableModules: [fixture] });
+      expect(yield* portal.run(pid)).toBe(portal.actor.pid);
+      expect(yield* nursery.portal('late').run(pid)).toBe(portal.actor.pid);
     });
   });
 });

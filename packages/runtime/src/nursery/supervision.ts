@@ -65,12 +65,14 @@ export class Supervision<O extends SupervisedOptions> {
     }
     let slot: Slot<O> = { name, options, restart, child: undefined, portal: undefined, incarnation: 1, state: 'starting', waiters: new Set() };
     this.slots.push(slot);
+    let started = false;
     try {
       yield* this.nursery.startIncarnation(name, options, (child) => this.bind(slot, child));
-    } catch (error) {
-      // The first start is the caller's: it fails to them, and nothing is restarted.
-      this.slots = this.slots.filter((other) => other !== slot);
-      throw error;
+      started = true;
+    } finally {
+      // The first start is the caller's: it fails to them, or is halted with them, and nothing
+      // is restarted; the name is free again.
+      if (!started) this.slots = this.slots.filter((other) => other !== slot);
     }
     this.enter(slot, 'running');
     return slot.child!;
