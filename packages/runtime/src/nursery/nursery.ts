@@ -321,7 +321,7 @@ class ActorNursery implements Nursery {
   }
 
   private *spawn(name: string, options: ActorOptions, main?: SpawnSpec['main'], bind?: (child: ChildActor) => void): Operation<ChildActor> {
-    if (this.closing) throw new Error(`the nursery is closing; cannot start actor '${name}'`);
+    this.refuseWhenClosing(name);
     let enableModules = (options.enableModules ?? []).map((module) => resolveModule(moduleUrl(module)));
     if (main?.module && !enableModules.includes(main.module)) enableModules.push(main.module);
     let spec: SpawnSpec = {
@@ -341,9 +341,12 @@ class ActorNursery implements Nursery {
     // A spare is already started; a new child waits for a boot slot first.
     let release = child ? () => {} : yield* bootSlot();
     try {
-      if (this.closing) throw new Error(`the nursery is closing; cannot start actor '${name}'`);
+      this.refuseWhenClosing(name);
       if (options.host !== undefined) {
         let handle = yield* startOnHost(this.actor, spec, { ...options, host: options.host }, typescript, options.bootTimeout ?? this.options.bootTimeout);
+        // It may have begun to close while ssh connected (a supervisor's restarts run in the background).
+        if (this.closing) handle.kill();
+        this.refuseWhenClosing(name);
         child = new ChildActor(handle, this.actor, this.scope);
       }
       child ??= new ChildActor(this.startHandle(options, typescript), this.actor, this.scope);
@@ -359,6 +362,11 @@ class ActorNursery implements Nursery {
     this.actor.log.debug({ child: name, childUid: spec.uid, childPid: child.pid }, 'actor started');
     if ((options.spawn ?? 'process') === 'process') this.startSpare();
     return child;
+  }
+
+  /** A nursery that has begun to close starts no more children: its close has already listed those it stops. */
+  private refuseWhenClosing(name: string): void {
+    if (this.closing) throw new Error(`the nursery is closing; cannot start actor '${name}'`);
   }
 
   /** Another actor asked `child` to stop: it goes down its cancel ladder as if its portal's `cancelActor()` was called. */
