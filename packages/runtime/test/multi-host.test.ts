@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { run, spawn, sleep } from 'effection';
+import { run, scoped, spawn, sleep } from 'effection';
 import { describe, expect, it } from 'vitest';
-import { ActorBootError, findActor, openNursery, openRoot, queryRegistry } from '../src/index.ts';
-import { spinForever, whereAmI } from './fixtures/remote-host.ts';
+import { ActorBootError, ActorCancelledError, findActor, openNursery, openRoot, queryRegistry } from '../src/index.ts';
+import { spinForever, startThere, whereAmI } from './fixtures/remote-host.ts';
 import { alive, expectNoLeaks, failureOf, perTest, startProgram, waitFor } from './helpers.ts';
 import { secondHostPerFile, secondHostSupport } from './second-host.ts';
 
@@ -86,6 +86,29 @@ describe.skipIf(!support.ok)('actors on another host, over ssh', () => {
       // The call in flight fails with the actor's death; the nursery's scope ends cleanly.
       if (!/spinForever|cancel|killed|BrokenActor/i.test(String(error))) throw error;
     });
+  });
+
+  it('a thread actor that started an actor there, killed outright: the actor there ends, and the ssh client is reaped', async () => {
+    let farPid = 0;
+    await run(function* () {
+      yield* rootOnVeth();
+      let nursery = yield* openNursery();
+      let mid = yield* nursery.startActor('mid', { spawn: 'thread', enableModules: [remoteHost] });
+      let cut = yield* failureOf(() =>
+        scoped(function* () {
+          let { first } = yield* mid.openContext(startThere, peer.host.hostAlias);
+          farPid = first;
+          expect(alive(farPid)).toBe(true);
+          yield* mid.cancelActor({ hard: true });
+        }),
+      );
+      expect(cut).toBeInstanceOf(ActorCancelledError);
+      while (alive(farPid)) yield* sleep(10);
+      yield* settled(() => peer.host.processes());
+    });
+    // The ssh client was started for the thread, which is gone: the main thread reaped it
+    // (the leak check after each test finds zombies too).
+    expect(farPid).toBeGreaterThan(0);
   });
 
   it('fails with ActorBootError, with ssh\'s message, for a host that cannot be reached', async () => {

@@ -4,6 +4,7 @@ import { action, type Operation } from 'effection';
 import { isChildActor } from '../base/remote.ts';
 import { exitRecord, type ChildHandle, type Exit } from './handle.ts';
 import { startLocalProcess, type ConnectWire, type ProcessOptions } from './local-process.ts';
+import { runSshClient, type SshClient, type SshClientSpec } from './ssh-client.ts';
 import { stderrTail } from './stderr.ts';
 
 /*
@@ -19,11 +20,15 @@ import { stderrTail } from './stderr.ts';
  * it would over the socket. When a thread dies, its port closes: the relay ends each of its
  * processes' connections (which is a cancel, as a parent's death is), and the main thread runs
  * their ladder, SIGTERM after a second and SIGKILL a second later, and reaps them.
+ *
+ * The ssh client of an actor on another host is hosted the same way, without a relay: its
+ * actor dials back to the thread over TCP, a connection that ends with the thread too.
  */
 
 type Request =
   | { type: 'start'; id: number; options: ProcessOptions; bytes: MessagePort }
-  | { type: 'terminate' | 'kill'; id: number }
+  | { type: 'start-ssh'; id: number; spec: SshClientSpec }
+  | { type: 'terminate' | 'kill' | 'end'; id: number }
   | { type: 'keep-alive'; id: number; on: boolean }
   /** A new thread of the asking thread: the main thread serves it directly. */
   | { type: 'adopt'; port: MessagePort };
@@ -38,16 +43,28 @@ const ORPHAN_LADDER_STEP_MS = 1000;
 
 // ── the main thread: the host ────────────────────────────────────────────────────────────────
 
+/** A process the main thread runs for a thread: an actor's or a worker's (with its channel relayed), or an ssh client (which also has `end`). */
+type Hosted = Omit<ChildHandle<unknown>, 'channel'> & { end?(): void };
+
 /** Processes whose thread died, still on their ladder. */
-let orphans = new Set<ChildHandle<Wire>>();
+let orphans = new Set<Hosted>();
 let orphansGone: (() => void)[] = [];
 
 /** Serve the thread at the other end of `port` (main thread only). */
 function hostThread(port: MessagePort): void {
-  let children = new Map<number, ChildHandle<Wire>>();
+  let children = new Map<number, Hosted>();
   /** Which of them are runSync workers. */
   let workers = new Set<number>();
   let reply = (message: Reply) => port.postMessage(message);
+  let host = (id: number, child: Hosted) => {
+    children.set(id, child);
+    reply({ type: 'started', id, pid: child.pid });
+    child.onExit((exit) => {
+      children.delete(id);
+      workers.delete(id);
+      reply({ type: 'exit', id, exit });
+    });
+  };
   port.on('message', (request: Request) => {
     switch (request.type) {
       case 'start': {
@@ -59,22 +76,21 @@ function hostThread(port: MessagePort): void {
           relay(wire, portWire(bytes, 'a worker thread'));
           return wire;
         };
-        let handle = startLocalProcess({ ...options, group }, relayed, (chunk) => reply({ type: 'stderr', id, chunk }));
-        children.set(id, handle);
         if (group === 'worker') workers.add(id);
-        reply({ type: 'started', id, pid: handle.pid });
-        handle.onExit((exit) => {
-          children.delete(id);
-          workers.delete(id);
-          reply({ type: 'exit', id, exit });
-        });
+        host(id, startLocalProcess({ ...options, group }, relayed, (chunk) => reply({ type: 'stderr', id, chunk })));
         return;
       }
+      case 'start-ssh':
+        host(request.id, runSshClient(request.spec, (chunk) => reply({ type: 'stderr', id: request.id, chunk })));
+        return;
       case 'terminate':
         children.get(request.id)?.terminate();
         return;
       case 'kill':
         children.get(request.id)?.kill();
+        return;
+      case 'end':
+        children.get(request.id)?.end?.();
         return;
       case 'keep-alive':
         children.get(request.id)?.keepAlive(request.on);
@@ -95,7 +111,7 @@ function hostThread(port: MessagePort): void {
  * The relay has ended its connection (a cancel): escalate if it does not go. A runSync worker
  * is killed at once instead: a busy one would not notice before its call ends.
  */
-function orphan(child: ChildHandle<Wire>, worker: boolean): void {
+function orphan(child: Hosted, worker: boolean): void {
   if (child.exit) return;
   orphans.add(child);
   child.keepAlive(true);
@@ -179,13 +195,45 @@ function ownHost(): NonNullable<typeof host> {
  * own, its pid known a moment later (-1 until then), its channel over the relayed bytes.
  */
 export function startThroughHost<C>(options: ProcessOptions, connect: ConnectWire<C>): ChildHandle<C> {
+  let { port1, port2 } = new MessageChannel();
+  let hosted = askHost((id) => ({ type: 'start', id, options: { ...options, env: { ...options.env } }, bytes: port2 }), [port2], (on) => {
+    if (on) port1.ref();
+    else port1.unref();
+  });
+  let channel = connect(portWire(port1, `actor process (started for thread ${threadId})`));
+  return {
+    get pid() {
+      return hosted.pid;
+    },
+    channel,
+    get exit() {
+      return hosted.exit;
+    },
+    onExit: hosted.onExit,
+    stderrTail: hosted.stderrTail,
+    terminate: hosted.terminate,
+    kill: hosted.kill,
+    keepAlive: hosted.keepAlive,
+  };
+}
+
+/** Run the ssh client of an actor on another host through the main thread (see above). */
+export function runSshClientThroughHost(spec: SshClientSpec): SshClient {
+  return askHost((id) => ({ type: 'start-ssh', id, spec }), [], () => {});
+}
+
+/**
+ * Ask the main thread to start a process (`start` builds the request for its id) and follow it
+ * from here: its pid (-1 until the host has started it), its exit and its stderr tail as the host
+ * reports them; terminate, kill, end and keep-alive passed on.
+ */
+function askHost(start: (id: number) => Request, transfer: MessagePort[], keepOwnAlive: (on: boolean) => void): Required<Hosted> {
   let state = ownHost();
   let id = ++state.nextId;
-  let { port1, port2 } = new MessageChannel();
   let record = exitRecord();
   let tail = stderrTail();
   let pid = -1;
-  let post = (request: Request, transfer: MessagePort[] = []) => state.port.postMessage(request, transfer);
+  let post = (request: Request, moved: MessagePort[] = []) => state.port.postMessage(request, moved);
   // While a process is kept alive, so is this thread: its exit must reach us.
   let hold = (on: boolean) => {
     if (on && !record.exit) state.held.add(id);
@@ -202,14 +250,12 @@ export function startThroughHost<C>(options: ProcessOptions, connect: ConnectWir
       record.exited(exit);
     },
   });
-  post({ type: 'start', id, options: { ...options, env: { ...options.env } }, bytes: port2 }, [port2]);
+  post(start(id), transfer);
   hold(true);
-  let channel = connect(portWire(port1, `actor process (started for thread ${threadId})`));
   return {
     get pid() {
       return pid;
     },
-    channel,
     get exit() {
       return record.exit;
     },
@@ -222,9 +268,11 @@ export function startThroughHost<C>(options: ProcessOptions, connect: ConnectWir
     kill() {
       if (!record.exit) post({ type: 'kill', id });
     },
+    end() {
+      if (!record.exit) post({ type: 'end', id });
+    },
     keepAlive(on) {
-      if (on) port1.ref();
-      else port1.unref();
+      keepOwnAlive(on);
       hold(on);
       post({ type: 'keep-alive', id, on });
     },

@@ -1,15 +1,14 @@
-import { spawn as spawnProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import type { Channel } from '@harrow/transport';
 import { action, type Operation } from 'effection';
 import { ActorBootError, type ActorRef } from '../base/errors.ts';
 import { expectDialBack } from './dial-back.ts';
 import { BOOT, REMOTE_ACTOR_MAIN, SSH_STUB } from './entries.ts';
 import type { ChildHandle, Exit } from './handle.ts';
-import { watchProcessExit } from './process-exit.ts';
-import { relayStderr } from './stderr.ts';
+import { runSshClientThroughHost } from './process-host.ts';
+import { runSshClient } from './ssh-client.ts';
 import type { TypeScriptSupport } from './typescript.ts';
 
 /** How the actor on the other host reaches its parent (what remote-main.ts reads from HARROW_DIAL). */
@@ -73,20 +72,9 @@ export function* startSshProcess(options: SshOptions): Operation<ChildHandle> {
   let token = randomBytes(16).toString('base64url');
   let [command, ...args] = sshCommand();
   let remoteCommand = `cd ${quoted(options.cwd)} && exec node ${quoted(fileURLToPath(SSH_STUB))}`;
-  let ssh = spawnProcess(command!, [...args, '-o', 'BatchMode=yes', '-T', options.host, remoteCommand], {
-    stdio: ['pipe', 'inherit', 'pipe'],
-    detached: options.group,
-  });
-  let stderrTail = ssh.stderr ? relayStderr(ssh.stderr) : () => '';
-  let record = watchProcessExit(ssh, {
-    map: remoteExit,
-    failed: (error) => process.stderr.write(`harrow: could not run ${command}: ${error.message}\n`),
-    group: options.group ? 'tree' : undefined,
-  });
-  ssh.stdin!.on('error', () => {}); // ssh is gone: its exit says why
   let env = { ...forwardedEnv(), ...options.env };
   let loader = options.typescript ? [options.typescript.loader, options.typescript.api] : ['-', '-'];
-  ssh.stdin!.write(`${JSON.stringify({
+  let bootstrap = JSON.stringify({
     cookie: process.env.HARROW_COOKIE,
     dial: { addresses: options.dial, token } satisfies Dial,
     execArgv: options.execArgv,
@@ -94,23 +82,21 @@ export function* startSshProcess(options: SshOptions): Operation<ChildHandle> {
     loader,
     entry: REMOTE_ACTOR_MAIN,
     env,
-  })}\n`);
-
-  let killTimer: NodeJS.Timeout | undefined;
-  let tell = (line: string) => {
-    if (!record.exit && ssh.stdin!.writable) ssh.stdin!.write(`${line}\n`);
-  };
+  });
+  let spec = { command: command!, args: [...args, '-o', 'BatchMode=yes', '-T', options.host, remoteCommand], bootstrap: `${bootstrap}\n`, group: options.group };
+  // A worker thread's processes are the main thread's to start and reap (process-host.ts).
+  let ssh = isMainThread ? runSshClient(spec) : runSshClientThroughHost(spec);
   let dialled: { channel: Channel; pid: number };
   try {
     dialled = yield* action<{ channel: Channel; pid: number }>((resolve, reject) => {
       let cancel = expectDialBack(token, (channel, pid) => resolve({ channel, pid }));
       let failed = (exit: Exit) => {
         let why = exit.code === 255 ? `ssh to ${options.host} failed` : `it exited (${describe(exit)}) on ${options.host} before it dialled back`;
-        reject(new ActorBootError(options.actor, `${why}: ${stderrTail().trim() || 'no message'}`, { exitCode: exit.code, signal: exit.signal, stderr: stderrTail() }));
+        reject(new ActorBootError(options.actor, `${why}: ${ssh.stderrTail().trim() || 'no message'}`, { exitCode: exit.code, signal: exit.signal, stderr: ssh.stderrTail() }));
       };
-      record.onExit(failed);
+      ssh.onExit(failed);
       let timer = setTimeout(() => {
-        reject(new ActorBootError(options.actor, `it did not dial back from ${options.host} within ${options.bootTimeout} ms (bootTimeout); is one of ${options.dial.join(', ')} reachable from there?`, { stderr: stderrTail() }));
+        reject(new ActorBootError(options.actor, `it did not dial back from ${options.host} within ${options.bootTimeout} ms (bootTimeout); is one of ${options.dial.join(', ')} reachable from there?`, { stderr: ssh.stderrTail() }));
       }, options.bootTimeout);
       return () => {
         cancel();
@@ -118,35 +104,22 @@ export function* startSshProcess(options: SshOptions): Operation<ChildHandle> {
       };
     });
   } catch (error) {
-    ssh.kill('SIGKILL');
+    ssh.end();
     throw error;
   }
-  record.onExit(() => clearTimeout(killTimer));
   return {
     get pid() {
       return dialled.pid;
     },
     channel: dialled.channel,
     get exit() {
-      return record.exit;
+      return ssh.exit;
     },
-    onExit: record.onExit,
-    stderrTail,
-    terminate() {
-      tell('TERM');
-      return true;
-    },
-    kill() {
-      if (record.exit) return;
-      tell('KILL');
-      // If the stub cannot be told (the network is gone), the session is ended from here: the
-      // stub then kills the actor itself (ssh-stub.cjs).
-      killTimer ??= setTimeout(() => ssh.kill('SIGKILL'), 1000);
-    },
-    keepAlive(on) {
-      if (on) ssh.ref();
-      else ssh.unref();
-    },
+    onExit: ssh.onExit,
+    stderrTail: ssh.stderrTail,
+    terminate: () => ssh.terminate(),
+    kill: () => ssh.kill(),
+    keepAlive: (on) => ssh.keepAlive(on),
   };
 }
 
@@ -162,15 +135,6 @@ function forwardedEnv(): Record<string, string> {
     if (key === 'NODE_OPTIONS' || key.startsWith('HARROW_')) env[key] = value;
   }
   return env;
-}
-
-/** The actor's exit from ssh's: the stub exits 128 + a signal's number for a signal; 255 is ssh's own failure. */
-function remoteExit({ code, signal }: Exit): Exit {
-  if (code !== null && code > 128 && code < 255) {
-    let name = Object.entries(constants.signals).find(([, number]) => number === code - 128)?.[0];
-    if (name) return { code: null, signal: name };
-  }
-  return { code, signal };
 }
 
 function describe(exit: Exit): string {
