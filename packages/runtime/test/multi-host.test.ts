@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { run, scoped, spawn, sleep } from 'effection';
+import { race, run, scoped, spawn, sleep } from 'effection';
 import { describe, expect, it } from 'vitest';
 import { ActorBootError, ActorCancelledError, findActor, openNursery, openRoot, queryRegistry } from '../src/index.ts';
 import { spinForever, startThere, whereAmI } from './fixtures/remote-host.ts';
-import { alive, expectNoLeaks, failureOf, perTest, startProgram, waitFor } from './helpers.ts';
+import { alive, expectNoLeaks, failureOf, perTest, startProgram, tagged, waitFor } from './helpers.ts';
 import { secondHostPerFile, secondHostSupport } from './second-host.ts';
 
 const support = secondHostSupport();
@@ -111,6 +111,25 @@ describe.skipIf(!support.ok)('actors on another host, over ssh', () => {
     expect(farPid).toBeGreaterThan(0);
   });
 
+  it('ends the ssh client at once when the start is halted before the actor there dialled back', async () => {
+    await run(function* () {
+      yield* rootOnVeth();
+      let nursery = yield* openNursery();
+      let sshClients = () => tagged(test.tag).filter((pid) => commandOf(pid) === 'ssh');
+      // Lost as soon as ssh runs: well before the actor there can boot and dial back.
+      yield* race([
+        nursery.startActor('halted', { host: peer.host.hostAlias, enableModules: [remoteHost] }),
+        (function* () {
+          while (sshClients().length === 0) yield* sleep(1);
+        })(),
+      ]);
+      let haltedAt = Date.now();
+      while (sshClients().length > 0) yield* sleep(5);
+      expect(Date.now() - haltedAt).toBeLessThan(200);
+      yield* settled(() => peer.host.processes());
+    });
+  });
+
   it('fails with ActorBootError, with ssh\'s message, for a host that cannot be reached', async () => {
     await run(function* () {
       yield* rootOnVeth();
@@ -160,4 +179,13 @@ function* settled(left: () => number[]) {
   let until = Date.now() + 2000;
   while (left().length > 0 && Date.now() < until) yield* sleep(10);
   expect(left()).toEqual([]);
+}
+
+/** The program a process runs (the first word of its command line); '' once it is gone. */
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[0]!;
+  } catch {
+    return '';
+  }
 }

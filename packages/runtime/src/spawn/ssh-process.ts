@@ -86,7 +86,7 @@ export function* startSshProcess(options: SshOptions): Operation<ChildHandle> {
   let spec = { command: command!, args: [...args, '-o', 'BatchMode=yes', '-T', options.host, remoteCommand], bootstrap: `${bootstrap}\n`, group: options.group };
   // A worker thread's processes are the main thread's to start and reap (process-host.ts).
   let ssh = isMainThread ? runSshClient(spec) : runSshClientThroughHost(spec);
-  let dialled: { channel: Channel; pid: number };
+  let dialled: { channel: Channel; pid: number } | undefined;
   try {
     dialled = yield* action<{ channel: Channel; pid: number }>((resolve, reject) => {
       let cancel = expectDialBack(token, (channel, pid) => resolve({ channel, pid }));
@@ -103,15 +103,15 @@ export function* startSshProcess(options: SshOptions): Operation<ChildHandle> {
         clearTimeout(timer);
       };
     });
-  } catch (error) {
-    ssh.end();
-    throw error;
+  } finally {
+    // Failed, or halted (its owner's scope ended, a race around the start was lost): the actor
+    // there has not been heard from, and ending the session ends it.
+    if (!dialled) ssh.end();
   }
+  let { pid, channel } = dialled;
   return {
-    get pid() {
-      return dialled.pid;
-    },
-    channel: dialled.channel,
+    pid,
+    channel,
     get exit() {
       return ssh.exit;
     },
