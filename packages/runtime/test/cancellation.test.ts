@@ -4,7 +4,7 @@ import { race, run, scoped, sleep, spawn, suspend, until } from 'effection';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActorCancelledError, BrokenActorError, RemoteActorError, currentActor, openNursery, type Nursery } from '../src/index.ts';
 import { add } from './fixtures/basic.ts';
-import { slowCleanup, waitWithCleanup } from './fixtures/cleanup.ts';
+import { initWithCleanup, slowCleanup, waitWithCleanup } from './fixtures/cleanup.ts';
 import { failNow } from './fixtures/failing.ts';
 import { spin } from './fixtures/misbehaving.ts';
 import { processesOfAThread } from './fixtures/run-sync-in-actor.ts';
@@ -149,6 +149,20 @@ describe.each(['process', 'thread'] as const)('an actor whose start is cancelled
       // well before the ladder's SIGTERM would come, which runs it too).
       yield* until(waitFor(() => markers(env.dir).includes('exited'), 5_000, 'the abandoned actor to exit'));
       expect(yield* (yield* nursery.startActor('after', { enableModules: [basic], spawn: backend })).run(add, 2, 3)).toBe(5);
+    });
+  });
+
+  it('is stopped when a race around its start is lost while its init runs', async () => {
+    await run(function* () {
+      let nursery = yield* openNursery(LONG_LADDER);
+      let initStarted = function* () {
+        while (!markers(env.dir).includes('init.started')) yield* sleep(10);
+      };
+      let start = nursery.startActor('initialising', { enableModules: [cleanup], init: initWithCleanup, spawn: backend, env: { HARROW_TEST_MARKERS: env.dir } });
+      yield* race([start, initStarted()]);
+      // Nobody holds its portal: it does not linger until the nursery ends.
+      yield* until(waitFor(() => nursery.children.length === 0, 5_000, 'the actor whose init was cut short to exit'));
+      expect(markers(env.dir)).toContain('init.cleanup');
     });
   });
 

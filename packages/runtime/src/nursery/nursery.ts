@@ -232,12 +232,18 @@ class ActorNursery implements Nursery {
   private *startIncarnation(name: string, options: ActorOptions, bind: (child: ChildActor) => void): Operation<ChildActor> {
     let child = yield* this.spawn(name, options, undefined, bind);
     if (options.init) {
+      let initialized = false;
       try {
         yield* createPortal(child.target(this.options)).run(options.init as RemoteFn);
+        initialized = true;
       } catch (error) {
         let cause = error as Error;
         yield* child.stop({ ...this.options, hard: true, why: 'its init failed' });
         throw new ActorBootError(child.ref, `its init ${(options.init as Function).name || ''} failed: ${cause?.message ?? cause}`, { cause });
+      } finally {
+        // Halted during its init: nobody has its portal, and its init was cut short; as a
+        // start halted during the boot (child-actor.ts), it goes down its ladder.
+        if (!initialized && child.alive) this.stopInBackground(child, `its start was cancelled (actor '${name}' was running its init)`);
       }
     }
     return child;
