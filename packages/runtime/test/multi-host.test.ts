@@ -93,12 +93,15 @@ describe.skipIf(!support.ok)('actors on another host, over ssh', () => {
     await run(function* () {
       yield* rootOnVeth();
       let nursery = yield* openNursery();
-      let mid = yield* nursery.startActor('mid', { spawn: 'thread', enableModules: [remoteHost] });
+      let mid = yield* nursery.startActor('mid', { spawn: 'thread', enableModules: [remoteHost], env: { HARROW_TEST_THREAD_ENV: 'mid' } });
       let cut = yield* failureOf(() =>
         scoped(function* () {
           let { first } = yield* mid.openContext(startThere, peer.host.hostAlias);
           farPid = first;
           expect(alive(farPid)).toBe(true);
+          // ssh runs on the main thread, with the environment of the thread that asked for it.
+          let [ssh] = tagged(test.tag).filter((pid) => commandOf(pid) === 'ssh');
+          expect(readFileSync(`/proc/${ssh}/environ`, 'latin1').split('\0')).toContain('HARROW_TEST_THREAD_ENV=mid');
           yield* mid.cancelActor({ hard: true });
         }),
       );

@@ -80,9 +80,12 @@ function hostThread(port: MessagePort): void {
         host(id, startLocalProcess({ ...options, group }, relayed, (chunk) => reply({ type: 'stderr', id, chunk })));
         return;
       }
-      case 'start-ssh':
-        host(request.id, runSshClient(request.spec, (chunk) => reply({ type: 'stderr', id: request.id, chunk })));
+      case 'start-ssh': {
+        // As for a process above: in the root, it leads a group of its own (the thread cannot tell).
+        let spec = { ...request.spec, group: request.spec.group || !isChildActor() };
+        host(request.id, runSshClient(spec, (chunk) => reply({ type: 'stderr', id: request.id, chunk })));
         return;
+      }
       case 'terminate':
         children.get(request.id)?.terminate();
         return;

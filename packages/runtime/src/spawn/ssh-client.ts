@@ -15,6 +15,8 @@ export interface SshClientSpec {
   bootstrap: string;
   /** Whether the client leads a process group that the sentinel watches (the root's children). */
   group: boolean;
+  /** ssh's own environment (its agent socket, PATH, HOME): that of the actor that starts it, which a thread actor's may not share with the main thread. */
+  env: NodeJS.ProcessEnv;
 }
 
 /**
@@ -33,7 +35,7 @@ const KILL_THROUGH_STUB_MS = 1000;
  * and the stub print, which also goes on to this process's stderr.
  */
 export function runSshClient(spec: SshClientSpec, onStderr?: (chunk: Uint8Array) => void): SshClient {
-  let ssh = spawnProcess(spec.command, spec.args, { stdio: ['pipe', 'inherit', 'pipe'], detached: spec.group });
+  let ssh = spawnProcess(spec.command, spec.args, { stdio: ['pipe', 'inherit', 'pipe'], detached: spec.group, env: spec.env });
   let stderrTail = ssh.stderr ? relayStderr(ssh.stderr, onStderr) : () => '';
   let record = watchProcessExit(ssh, {
     map: remoteExit,

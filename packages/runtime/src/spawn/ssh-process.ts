@@ -83,7 +83,7 @@ export function* startSshProcess(options: SshOptions): Operation<ChildHandle> {
     entry: REMOTE_ACTOR_MAIN,
     env,
   });
-  let spec = { command: command!, args: [...args, '-o', 'BatchMode=yes', '-T', options.host, remoteCommand], bootstrap: `${bootstrap}\n`, group: options.group };
+  let spec = { command: command!, args: [...args, '-o', 'BatchMode=yes', '-T', options.host, remoteCommand], bootstrap: `${bootstrap}\n`, group: options.group, env: { ...process.env } };
   // A worker thread's processes are the main thread's to start and reap (process-host.ts).
   let ssh = isMainThread ? runSshClient(spec) : runSshClientThroughHost(spec);
   let dialled: { channel: Channel; pid: number } | undefined;
