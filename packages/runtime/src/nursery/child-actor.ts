@@ -55,13 +55,6 @@ export class ChildActor {
   onFinished: (child: ChildActor) => void = () => {};
   /** Told when another actor asked this child to stop (through a portal found in the registry). */
   onCancelRequested: (canceller: string) => void = () => {};
-  /**
-   * Told when `start` was halted before the child was ready (its owner's scope ended, or a race
-   * around the start was lost): its nursery stops it, gracefully first. Its code may already run
-   * (its modules' top level; even its main function, sent off with `ready` before that arrived
-   * here), and deserves its cleanup as any running actor's does.
-   */
-  onAbandoned: (child: ChildActor) => void = (child) => child.handle.kill();
   readonly peer: Peer;
 
   private stopRequested = false;
@@ -101,7 +94,8 @@ export class ChildActor {
   /**
    * Send the spawn spec and wait until the child is ready. Fails with `ActorBootError` if the
    * child reports a boot failure, exits, or is not ready within `bootTimeout`; a child that
-   * failed to boot is killed. If this operation is halted first, the child is `onAbandoned`.
+   * failed to boot is killed. If this operation is halted, the child is left as it is: the
+   * caller stops it (its code may already run, and deserves its cleanups; see nursery.ts).
    */
   *start(spec: SpawnSpec, bootTimeout: number): Operation<void> {
     this.ref = { name: spec.name, uid: spec.uid };
@@ -130,12 +124,9 @@ export class ChildActor {
       return () => {
         clearTimeout(timer);
         this.boot = undefined;
-        if (this.state !== 'booting') return;
-        if (failed) {
+        if (this.state === 'booting' && failed) {
           this.stopRequested = true;
           this.handle.kill();
-        } else {
-          this.onAbandoned(this);
         }
       };
     });

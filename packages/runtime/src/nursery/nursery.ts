@@ -346,6 +346,7 @@ class ActorNursery implements Nursery {
     let child = options.host === undefined ? this.takeSpare(options, typescript) : undefined;
     // A spare is already started; a new child waits for a boot slot first.
     let release = child ? () => {} : yield* bootSlot();
+    let outcome: 'started' | 'failed' | undefined;
     try {
       this.refuseWhenClosing(name);
       if (options.host !== undefined) {
@@ -359,11 +360,20 @@ class ActorNursery implements Nursery {
       bind?.(child);
       child.onFinished = (finished) => this.finished(finished);
       child.onCancelRequested = (canceller) => this.cancelChild(child!, canceller);
-      child.onAbandoned = (abandoned) => this.stopInBackground(abandoned, `its start was cancelled (actor '${name}' was not ready yet)`);
       this.all.add(child);
       yield* child.start(spec, options.bootTimeout ?? this.options.bootTimeout);
+      outcome = 'started';
+    } catch (error) {
+      outcome = 'failed';
+      throw error;
     } finally {
       release();
+      // Halted before it returned (its owner's scope ended, a race around it was lost): nobody
+      // has its portal, yet its code may run already (its modules' top level; even its main
+      // function, which it starts as it posts 'ready', and 'ready' may have arrived too). It
+      // goes down its ladder, as any child does, not straight to SIGKILL. One that failed to
+      // start was killed by `start`.
+      if (outcome === undefined && child?.alive) this.stopInBackground(child, `its start was cancelled (actor '${name}')`);
     }
     this.actor.log.debug({ child: name, childUid: spec.uid, childPid: child.pid }, 'actor started');
     if ((options.spawn ?? 'process') === 'process') this.startSpare();
