@@ -87,9 +87,13 @@ export function* startSshProcess(options: SshOptions): Operation<ChildHandle> {
   // A worker thread's processes are the main thread's to start and reap (process-host.ts).
   let ssh = isMainThread ? runSshClient(spec) : runSshClientThroughHost(spec);
   let dialled: { channel: Channel; pid: number } | undefined;
+  let arrived: Channel | undefined;
   try {
     dialled = yield* action<{ channel: Channel; pid: number }>((resolve, reject) => {
-      let cancel = expectDialBack(token, (channel, pid) => resolve({ channel, pid }));
+      let cancel = expectDialBack(token, (channel, pid) => {
+        arrived = channel;
+        resolve({ channel, pid });
+      });
       let failed = (exit: Exit) => {
         let why = exit.code === 255 ? `ssh to ${options.host} failed` : `it exited (${describe(exit)}) on ${options.host} before it dialled back`;
         reject(new ActorBootError(options.actor, `${why}: ${ssh.stderrTail().trim() || 'no message'}`, { exitCode: exit.code, signal: exit.signal, stderr: ssh.stderrTail() }));
@@ -104,9 +108,12 @@ export function* startSshProcess(options: SshOptions): Operation<ChildHandle> {
       };
     });
   } finally {
-    // Failed, or halted (its owner's scope ended, a race around the start was lost): the actor
-    // there has not been heard from, and ending the session ends it.
-    if (!dialled) ssh.end();
+    // Failed, or halted (its owner's scope ended, a race around the start was lost): ending
+    // the session ends the actor there, and a connection it made as we were halted goes too.
+    if (!dialled) {
+      ssh.end();
+      arrived?.destroy();
+    }
   }
   let { pid, channel } = dialled;
   return {
