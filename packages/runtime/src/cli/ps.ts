@@ -1,6 +1,6 @@
-import { all, race, resource, scoped, sleep, spawn, suspend, useScope, withResolvers, type Operation, type Task } from 'effection';
+import { all, race, resource, scoped, sleep, spawn, useScope, type Operation } from 'effection';
 import { maybeCurrentActor, type Actor } from '../actor/actor.ts';
-import { connectPortal, type FoundPortal } from '../discovery/found-portal.ts';
+import { holdFoundPortal, type HeldPortal } from '../discovery/found-portal.ts';
 import type { Portal } from '../nursery/portal.ts';
 import { queryRegistry } from '../discovery/find.ts';
 import { openRoot } from '../discovery/open-root.ts';
@@ -144,19 +144,10 @@ interface Portals {
   keepOnly(uids: Set<string>): void;
 }
 
-interface Held {
-  /** Settles once connected, or with why it could not connect. */
-  connected: Operation<FoundPortal>;
-  /** Set once connected. */
-  found?: FoundPortal;
-  failed?: boolean;
-  task: Task<void>;
-}
-
 function usePortals(self: Actor): Operation<Portals> {
   return resource(function* (provide) {
     let scope = yield* useScope();
-    let held = new Map<string, Held>();
+    let held = new Map<string, HeldPortal>();
     let drop = (uid: string) => {
       let one = held.get(uid);
       if (!one) return;
@@ -164,32 +155,19 @@ function usePortals(self: Actor): Operation<Portals> {
       // Closing a connection waits for the other side (up to its close timeout): not the frame.
       scope.run(() => one.task.halt());
     };
-    let open = (entry: RegistryEntry): Held => {
-      let ready = withResolvers<FoundPortal>();
-      let one = { connected: ready.operation } as Held;
-      one.task = scope.run(function* () {
-        try {
-          one.found = yield* connectPortal(entry, self);
-          ready.resolve(one.found);
-        } catch (error) {
-          one.failed = true;
-          ready.reject(error as Error);
-          return;
-        }
-        yield* suspend();
-      });
-      return one;
-    };
     yield* provide({
       self,
       *of(entry) {
         let one = held.get(entry.uid);
-        // One still connecting is waited for (a frame's timeout bounds the wait).
-        if (one && (one.failed || (one.found && !one.found.peer.connected))) {
-          drop(entry.uid);
-          one = undefined;
+        if (!one) {
+          // Unlisted once it ends: its connection is gone, or it could not connect.
+          let opened: HeldPortal | undefined;
+          opened = holdFoundPortal(scope, entry, self, () => {
+            if (opened && held.get(entry.uid) === opened) held.delete(entry.uid);
+          });
+          held.set(entry.uid, (one = opened));
         }
-        if (!one) held.set(entry.uid, (one = open(entry)));
+        // One still connecting is waited for (a frame's timeout bounds the wait).
         return (yield* one.connected).portal;
       },
       drop,

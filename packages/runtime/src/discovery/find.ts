@@ -1,10 +1,10 @@
-import { race, sleep, spawn, useScope, withResolvers, type Operation, type Scope } from 'effection';
+import { race, sleep, useScope, type Operation, type Scope } from 'effection';
 import { maybeCurrentActor, type Actor } from '../actor/actor.ts';
 import { TimeoutError } from '../base/errors.ts';
 import type { Portal } from '../nursery/portal.ts';
 import { actorRegistry, type RegistryClient } from '../registry/client.ts';
 import type { RegistryEntry } from '../registry/entry.ts';
-import { connectPortal, type FoundPortal } from './found-portal.ts';
+import { holdFoundPortal, type FoundPortal } from './found-portal.ts';
 
 /**
  * Every actor registered in the tree's registry (API.md §7), in the order they registered:
@@ -91,45 +91,23 @@ const foundIn = new WeakMap<Scope, Map<string, FoundPortal>>();
 /**
  * A portal on `entry` for the current scope: the one this scope already holds on it, if its
  * connection is still up, else a new one (~100 µs: as much as the registry's answer, so a loop
- * that looks an actor up per request would pay it every time).
+ * that looks an actor up per request would pay it every time). It is listed for the scope while
+ * its connection lasts (`holdFoundPortal`).
  */
 function* portalIn(entry: RegistryEntry): Operation<Portal> {
   let scope = yield* useScope();
-  let held = foundIn.get(scope);
-  if (!held) foundIn.set(scope, (held = new Map()));
+  const held = foundIn.get(scope) ?? new Map<string, FoundPortal>();
+  foundIn.set(scope, held);
   let key = `${entry.uid} ${entry.address}`;
   let found = held.get(key);
   if (found?.peer.connected) return found.portal;
-  found = yield* holdWhileConnected(entry, held, key);
-  return found.portal;
-}
-
-/**
- * A found portal held by a task of the current scope until its connection is gone, and listed
- * in `held` under `key` while it is. A long-lived scope that finds each new incarnation of a
- * restarting actor thus keeps only the live ones: a resource of the scope itself would keep
- * every dead incarnation's portal, and its shared connection's place, until the scope ended.
- */
-function* holdWhileConnected(entry: RegistryEntry, held: Map<string, FoundPortal>, key: string): Operation<FoundPortal> {
-  let actor = thisActor();
-  let ready = withResolvers<FoundPortal>();
-  yield* spawn(function* holdFoundPortal() {
-    let found: FoundPortal;
-    try {
-      found = yield* connectPortal(entry, actor);
-    } catch (error) {
-      ready.reject(error as Error);
-      return;
-    }
-    held.set(key, found);
-    ready.resolve(found);
-    try {
-      yield* found.peer.gone();
-    } finally {
-      if (held.get(key) === found) held.delete(key);
-    }
+  let fresh: FoundPortal | undefined;
+  let holding = holdFoundPortal(scope, entry, thisActor(), () => {
+    if (fresh && held.get(key) === fresh) held.delete(key);
   });
-  return yield* ready.operation;
+  fresh = yield* holding.connected;
+  held.set(key, fresh);
+  return fresh.portal;
 }
 
 function* timedOut(name: string, timeout: number): Operation<never> {

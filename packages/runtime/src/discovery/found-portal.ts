@@ -1,4 +1,4 @@
-import { resource, sleep, type Operation } from 'effection';
+import { resource, sleep, withResolvers, type Operation, type Scope, type Task } from 'effection';
 import { networkAddresses, type Actor } from '../actor/actor.ts';
 import { BrokenActorError } from '../base/errors.ts';
 import { sharedConnection } from './shared-connection.ts';
@@ -47,6 +47,36 @@ export function connectPortal(entry: RegistryEntry, actor: Actor): Operation<Fou
     });
     yield* provide({ portal, peer });
   });
+}
+
+/** A found portal held by a task (`holdFoundPortal`). */
+export interface HeldPortal {
+  /** Settles once connected, with the portal, or with why it could not connect. */
+  readonly connected: Operation<FoundPortal>;
+  /** The task that holds it: halting it lets the portal go (its connection closes in its own time). */
+  readonly task: Task<void>;
+}
+
+/**
+ * `connectPortal` held by a task of `scope` rather than by the scope itself, so that a long-lived
+ * scope can let found portals go one at a time: the task ends once the connection is gone (or it
+ * could not connect), or when it is halted; `ended` is told then. A scope that finds each new
+ * incarnation of a restarting actor, or `harrow ps --watch`, thus keeps only live ones.
+ */
+export function holdFoundPortal(scope: Scope, entry: RegistryEntry, actor: Actor, ended: () => void): HeldPortal {
+  let ready = withResolvers<FoundPortal>();
+  let task = scope.run(function* holdFoundPortal() {
+    try {
+      let found = yield* connectPortal(entry, actor);
+      ready.resolve(found);
+      yield* found.peer.gone();
+    } catch (error) {
+      ready.reject(error as Error);
+    } finally {
+      ended();
+    }
+  });
+  return { connected: ready.operation, task };
 }
 
 /**
