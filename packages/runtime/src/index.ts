@@ -4,7 +4,8 @@
  */
 export { remote, isMainModule, type Remote, type RemoteFn } from './base/remote.ts';
 export { currentActor, type ActorInfo } from './actor/actor.ts';
-export { openNursery, type Nursery, type NurseryOptions, type ActorOptions, type ChildInfo } from './nursery/nursery.ts';
+export { openNursery, type Nursery, type ChildInfo } from './nursery/nursery.ts';
+export type { NurseryOptions, ActorOptions } from './nursery/nursery-options.ts';
 export {
   oneForOne,
   oneForAll,

@@ -8,7 +8,7 @@ import type { ChildHandle } from '../spawn/handle.ts';
 import { startSshProcess } from '../spawn/ssh-process.ts';
 import type { TypeScriptSupport } from '../spawn/typescript.ts';
 
-/** What of `startActor`'s options a start on another host reads (nursery.ts's `ActorOptions`). */
+/** What of `startActor`'s options a start on another host reads (nursery-options.ts's `ActorOptions`). */
 export interface OnHostOptions {
   host: string;
   cwd?: string;

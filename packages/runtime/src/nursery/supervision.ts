@@ -5,7 +5,7 @@ import type { ChildActor } from './child-actor.ts';
 import { createPortal, type LadderTimeouts, type Portal } from './portal.ts';
 import { Intensity, isNormalExit, restarts, type RestartType, type SupervisorStrategy } from './supervisor.ts';
 
-/** What supervision reads of a child's `startActor` options (nursery.ts's `ActorOptions`); the rest it passes back as they are. */
+/** What supervision reads of a child's `startActor` options (nursery-options.ts's `ActorOptions`); the rest it passes back as they are. */
 export interface SupervisedOptions {
   restart?: RestartType;
 }
