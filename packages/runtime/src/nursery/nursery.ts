@@ -152,23 +152,18 @@ class ActorNursery implements Nursery {
 
   /** Start a daemon (`startActor`, or a supervisor's restart): spawn it, then run its `init`. */
   private *startIncarnation(name: string, options: ActorOptions, bind: (child: ChildActor) => void): Operation<ChildActor> {
-    let child = yield* this.spawn(name, options, undefined, bind);
-    if (options.init) {
-      let initialized = false;
-      try {
-        yield* createPortal(child.target(this.options)).run(options.init as RemoteFn);
-        initialized = true;
-      } catch (error) {
-        let cause = error as Error;
-        yield* child.stop({ ...this.options, hard: true, why: 'its init failed' });
-        throw new ActorBootError(child.ref, `its init ${(options.init as Function).name || ''} failed: ${cause?.message ?? cause}`, { cause });
-      } finally {
-        // Halted during its init: nobody has its portal, and its init was cut short; as a
-        // start halted during the boot (child-actor.ts), it goes down its ladder.
-        if (!initialized && child.alive) this.stopInBackground(child, `its start was cancelled (actor '${name}' was running its init)`);
-      }
+    return yield* this.spawn(name, options, { bind, init: options.init });
+  }
+
+  /** Run a new daemon's `init` in it; its failure is the start's `ActorBootError`, and the child is killed. */
+  private *runInit(child: ChildActor, init: RemoteFn): Operation<void> {
+    try {
+      yield* createPortal(child.target(this.options)).run(init);
+    } catch (error) {
+      let cause = error as Error;
+      yield* child.stop({ ...this.options, hard: true, why: 'its init failed' });
+      throw new ActorBootError(child.ref, `its init ${(init as Function).name || ''} failed: ${cause?.message ?? cause}`, { cause });
     }
-    return child;
   }
 
   /** What the supervisor uses of this nursery. */
@@ -192,7 +187,7 @@ class ActorNursery implements Nursery {
     assertEncodable(args, 'args');
     let mark = markOf(fn);
     let main = { module: mark?.module ?? null, fn: mark?.name ?? fn.name, args: args as unknown[] };
-    let child = yield* this.spawn(options.name ?? fn.name, options, main);
+    let child = yield* this.spawn(options.name ?? fn.name, options, { main });
     return createPortal<Returned<ReturnType<F>>>(child.target(this.options));
   }
 
@@ -248,7 +243,13 @@ class ActorNursery implements Nursery {
     this.spareEnv = { ...process.env };
   }
 
-  private *spawn(name: string, options: ActorOptions, main?: SpawnSpec['main'], bind?: (child: ChildActor) => void): Operation<ChildActor> {
+  /**
+   * Start a child: its spec, a spare or a new process or thread (or one on another host), the
+   * boot, then (a daemon) its `init`. The start is the caller's until it returns: one that fails
+   * is the caller's error, one that is halted sends the child down its ladder.
+   */
+  private *spawn(name: string, options: ActorOptions, how: { main?: SpawnSpec['main']; bind?: (child: ChildActor) => void; init?: RemoteFn } = {}): Operation<ChildActor> {
+    let { main, bind, init } = how;
     this.refuseWhenClosing(name);
     let enableModules = (options.enableModules ?? []).map((module) => resolveModule(moduleUrl(module)));
     if (main?.module && !enableModules.includes(main.module)) enableModules.push(main.module);
@@ -284,6 +285,11 @@ class ActorNursery implements Nursery {
       child.onCancelRequested = (canceller) => this.cancelChild(child!, canceller);
       this.all.add(child);
       yield* child.start(spec, options.bootTimeout ?? this.options.bootTimeout);
+      // A Node start-up is what the boot slots ration: not the init.
+      release();
+      this.actor.log.debug({ child: name, childUid: spec.uid, childPid: child.pid }, 'actor started');
+      if ((options.spawn ?? 'process') === 'process') this.startSpare();
+      if (init) yield* this.runInit(child, init);
       outcome = 'started';
     } catch (error) {
       outcome = 'failed';
@@ -291,14 +297,12 @@ class ActorNursery implements Nursery {
     } finally {
       release();
       // Halted before it returned (its owner's scope ended, a race around it was lost): nobody
-      // has its portal, yet its code may run already (its modules' top level; even its main
-      // function, which it starts as it posts 'ready', and 'ready' may have arrived too). It
-      // goes down its ladder, as any child does, not straight to SIGKILL. One that failed to
-      // start was killed by `start`.
+      // has its portal, yet its code may run already (its modules' top level, its init; even
+      // its main function, which it starts as it posts 'ready', and 'ready' may have arrived
+      // too). It goes down its ladder, as any child does, not straight to SIGKILL. One that
+      // failed to start or init was killed then.
       if (outcome === undefined && child?.alive) this.stopInBackground(child, `its start was cancelled (actor '${name}')`);
     }
-    this.actor.log.debug({ child: name, childUid: spec.uid, childPid: child.pid }, 'actor started');
-    if ((options.spawn ?? 'process') === 'process') this.startSpare();
     return child;
   }
 
