@@ -33,6 +33,27 @@ export interface ChildHandle<C = Channel> {
   keepAlive(on: boolean): void;
 }
 
+/** A child's process as something other than its channel follows it: the main thread for a thread, an ssh client for a remote actor. */
+export type FollowedProcess = Omit<ChildHandle<never>, 'channel'>;
+
+/** The handle of a child from the process that follows it and its channel; `pid` says which pid to report (default: the process's). */
+export function handleOf<C>(process: FollowedProcess, channel: C, pid: () => number = () => process.pid): ChildHandle<C> {
+  return {
+    get pid() {
+      return pid();
+    },
+    channel,
+    get exit() {
+      return process.exit;
+    },
+    onExit: (listener) => process.onExit(listener),
+    stderrTail: () => process.stderrTail(),
+    terminate: () => process.terminate(),
+    kill: () => process.kill(),
+    keepAlive: (on) => process.keepAlive(on),
+  };
+}
+
 /** What a spawn backend needs to start a child. */
 export interface StartOptions {
   execArgv: string[];

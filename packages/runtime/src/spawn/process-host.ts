@@ -2,7 +2,7 @@ import { MessageChannel, isMainThread, threadId, workerData, type MessagePort } 
 import { portWire, type Wire } from '@harrow/transport';
 import { action, type Operation } from 'effection';
 import { isChildActor } from '../base/remote.ts';
-import { exitRecord, type ChildHandle, type Exit } from './handle.ts';
+import { exitRecord, handleOf, type ChildHandle, type Exit, type FollowedProcess } from './handle.ts';
 import { startLocalProcess, type ConnectWire, type ProcessOptions } from './local-process.ts';
 import { runSshClient, type SshClient, type SshClientSpec } from './ssh-client.ts';
 import { stderrTail } from './stderr.ts';
@@ -44,7 +44,7 @@ const ORPHAN_LADDER_STEP_MS = 1000;
 // ── the main thread: the host ────────────────────────────────────────────────────────────────
 
 /** A process the main thread runs for a thread: an actor's or a worker's (with its channel relayed), or an ssh client (which also has `end`). */
-type Hosted = Omit<ChildHandle<unknown>, 'channel'> & { end?(): void };
+type Hosted = FollowedProcess & { end?(): void };
 
 /** Processes whose thread died, still on their ladder. */
 let orphans = new Set<Hosted>();
@@ -203,21 +203,7 @@ export function startThroughHost<C>(options: ProcessOptions, connect: ConnectWir
     if (on) port1.ref();
     else port1.unref();
   });
-  let channel = connect(portWire(port1, `actor process (started for thread ${threadId})`));
-  return {
-    get pid() {
-      return hosted.pid;
-    },
-    channel,
-    get exit() {
-      return hosted.exit;
-    },
-    onExit: hosted.onExit,
-    stderrTail: hosted.stderrTail,
-    terminate: hosted.terminate,
-    kill: hosted.kill,
-    keepAlive: hosted.keepAlive,
-  };
+  return handleOf(hosted, connect(portWire(port1, `actor process (started for thread ${threadId})`)));
 }
 
 /** Run the ssh client of an actor on another host through the main thread (see above). */

@@ -1,6 +1,6 @@
 import { spawn as spawnProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import type { ChildHandle, Exit } from './handle.ts';
+import type { Exit, FollowedProcess } from './handle.ts';
 import { watchProcessExit } from './process-exit.ts';
 import { relayStderr } from './stderr.ts';
 
@@ -24,7 +24,7 @@ export interface SshClientSpec {
  * actor when the session ends. `terminate()` and `kill()` reach the actor through the stub;
  * `end()` ends the session from here at once. Its pid is ssh's, not the actor's.
  */
-export type SshClient = Omit<ChildHandle<never>, 'channel'> & { end(): void };
+export type SshClient = FollowedProcess & { end(): void };
 
 /** How long `kill()` waits for the stub to act before it ends the session from here. */
 const KILL_THROUGH_STUB_MS = 1000;

@@ -6,7 +6,7 @@ import { action, type Operation } from 'effection';
 import { ActorBootError, type ActorRef } from '../base/errors.ts';
 import { expectDialBack } from './dial-back.ts';
 import { BOOT, REMOTE_ACTOR_MAIN, SSH_STUB } from './entries.ts';
-import type { ChildHandle, Exit } from './handle.ts';
+import { handleOf, type ChildHandle, type Exit } from './handle.ts';
 import { runSshClientThroughHost } from './process-host.ts';
 import { runSshClient } from './ssh-client.ts';
 import type { TypeScriptSupport } from './typescript.ts';
@@ -116,18 +116,8 @@ export function* startSshProcess(options: SshOptions): Operation<ChildHandle> {
     }
   }
   let { pid, channel } = dialled;
-  return {
-    pid,
-    channel,
-    get exit() {
-      return ssh.exit;
-    },
-    onExit: ssh.onExit,
-    stderrTail: ssh.stderrTail,
-    terminate: () => ssh.terminate(),
-    kill: () => ssh.kill(),
-    keepAlive: (on) => ssh.keepAlive(on),
-  };
+  // Its pid is the actor's there, as it dialled back: not ssh's.
+  return handleOf(ssh, channel, () => pid);
 }
 
 /**
